@@ -1,0 +1,32 @@
+-- wrk script: replay pre-signed requests from a file (one "path<TAB>body" per line), each thread
+-- starting at its own offset; prints one JSON line of figures at the end.
+local lines = {}
+local next_index = 1
+local threads = 0
+
+function setup(thread)
+  thread:set("offset", threads)
+  threads = threads + 1
+end
+
+function init(args)
+  for line in io.lines(args[1]) do
+    local tab = string.find(line, "\t", 1, true)
+    lines[#lines + 1] = {string.sub(line, 1, tab - 1), string.sub(line, tab + 1)}
+  end
+  next_index = (offset * math.floor(#lines / 4)) % #lines + 1
+end
+
+function request()
+  local item = lines[next_index]
+  next_index = next_index % #lines + 1
+  return wrk.format("POST", item[1], {["Content-Type"] = "application/json"}, item[2])
+end
+
+function done(summary, latency, requests)
+  io.write(string.format(
+    '{"requests": %d, "seconds": %.3f, "errors": %d, "non2xx": %d, "p50_ms": %.3f, "p99_ms": %.3f}\n',
+    summary.requests, summary.duration / 1e6,
+    summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
+    summary.errors.status, latency:percentile(50) / 1000, latency:percentile(99) / 1000))
+end

@@ -1,0 +1,290 @@
+"""The benchmark: gunicorn + a real Redis on loopback, driven by wrk, targets alternated in one run.
+
+    (a) framework ceiling: minimal Flask app parsing the JSON body   (bench/minimal_app.py /a)
+    (b) floor of a Redis-backed callback: (a) + one trivial EVALSHA   (bench/minimal_app.py /b)
+    (c) GitSlotPark GetBalance on the wallet
+    (d) a realistic Withdraw/Deposit/BetWin/Rollback/GetBalance mix on 1,000 players
+    (e) Redis-side cost of each money script: calls per second on the server (INFO commandstats)
+
+Prints the figures and writes bench/RESULTS.md. Run: `make bench` (or python bench/run.py).
+Settings: BENCH_SECONDS (per measurement, default 8), BENCH_ROUNDS (default 2), BENCH_CONNECTIONS
+(default 32), WEB_CONCURRENCY (gunicorn workers, default: gunicorn.conf.py's).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from statistics import median
+
+import redis
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+from wallet import create_app  # noqa: E402
+from wallet.core import Move  # noqa: E402
+from wallet.money import format_amount  # noqa: E402
+from wallet.sim.providers import Cents, GitSlotPark  # noqa: E402
+
+AGENT, SECRET, KEY = "bench-agent", "bench-secret", "bench-operator-key"
+PLAYERS = 1000
+SECONDS = float(os.environ.get("BENCH_SECONDS", "8"))
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "2"))
+CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", "32"))
+
+
+def gunicorn_overrides() -> list[str]:
+    """BENCH_WORKERS, BENCH_WORKER_CLASS, BENCH_THREADS: try another worker model on both apps."""
+    flags = {"BENCH_WORKERS": "--workers", "BENCH_WORKER_CLASS": "--worker-class", "BENCH_THREADS": "--threads"}
+    return [item for name, flag in flags.items() if os.environ.get(name) for item in (flag, os.environ[name])]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def start(cmd: list[str], env: dict[str, str], port: int, path: str) -> subprocess.Popen[bytes]:
+    proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for _ in range(200):
+        try:
+            requests.post(f"http://127.0.0.1:{port}{path}", json={}, timeout=1)
+            return proc
+        except requests.ConnectionError:
+            time.sleep(0.05)
+    raise SystemExit(f"{' '.join(cmd)} did not start")
+
+
+def request_files(folder: Path) -> dict[str, Path]:
+    """Pre-signed request files for wrk: one 'path<TAB>body' per line."""
+    gsp = GitSlotPark("", AGENT, SECRET)
+    rng = random.Random(7)
+    files = {"a": [("/a", '{"agentID":"x","userID":"p1","sign":"00"}')]}
+    files["b"] = [("/b", files["a"][0][1])]
+    balance = []
+    for i in range(PLAYERS):
+        player = f"p{i}"
+        body = {"agentID": AGENT, "userID": player, "sign": gsp.sign(AGENT, player)}
+        balance.append(("/gitslotpark/GetBalance", json.dumps(body)))
+    files["c"] = balance
+    files["d"] = [_mixed(gsp, rng, n) for n in range(120_000)]
+    paths = {}
+    for name, lines in files.items():
+        paths[name] = folder / f"{name}.txt"
+        paths[name].write_text("".join(f"{path}\t{body}\n" for path, body in lines))
+    return paths
+
+
+def _mixed(gsp: GitSlotPark, rng: random.Random, n: int) -> tuple[str, str]:
+    """Round-robin over Withdraw 35%, Deposit 25%, BetWin 15%, Rollback 5%, GetBalance 20%."""
+    player, tx, rnd = f"p{rng.randrange(PLAYERS)}", f"t{n}", f"r{n}"
+    amount = rng.randint(10, 500)
+    pick = rng.random()
+    if pick < 0.35:
+        body = {"userID": player, "amount": format_amount(amount), "transactionID": tx, "roundID": rnd}
+        return "/gitslotpark/Withdraw", json.dumps(
+            {"agentID": AGENT, **body, "sign": gsp.sign(AGENT, player, Cents(amount), tx, rnd)}
+        )
+    if pick < 0.60:
+        body = {"userID": player, "amount": format_amount(amount), "transactionID": tx, "roundID": rnd}
+        return "/gitslotpark/Deposit", json.dumps(
+            {"agentID": AGENT, **body, "sign": gsp.sign(AGENT, player, Cents(amount), tx, rnd)}
+        )
+    if pick < 0.75:
+        win = rng.choice((0, amount * 2))
+        body = {
+            "userID": player,
+            "betAmount": format_amount(amount),
+            "winAmount": format_amount(win),
+            "transactionID": tx,
+            "roundID": rnd,
+        }
+        sign = gsp.sign(AGENT, player, Cents(amount), Cents(win), tx, rnd)
+        return "/gitslotpark/BetWin", json.dumps({"agentID": AGENT, **body, "sign": sign})
+    if pick < 0.80:
+        target = f"t{max(0, n - rng.randint(1, 50))}"
+        body = {"agentID": AGENT, "userID": player, "transactionID": target, "sign": gsp.sign(AGENT, player, target)}
+        return "/gitslotpark/RollbackTransaction", json.dumps(body)
+    return "/gitslotpark/GetBalance", json.dumps({"agentID": AGENT, "userID": player, "sign": gsp.sign(AGENT, player)})
+
+
+def wrk(url: str, file: Path) -> dict[str, float]:
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t2",
+            f"-c{CONNECTIONS}",
+            f"-d{SECONDS:.0f}s",
+            "--latency",
+            "-s",
+            str(ROOT / "bench" / "requests.lua"),
+            url,
+            "--",
+            str(file),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    figures = json.loads(out.strip().splitlines()[-1])
+    figures["rps"] = figures["requests"] / figures["seconds"]
+    return figures
+
+
+def fund(redis_url: str, prefix: str) -> None:
+    env = {"REDIS_URL": redis_url, "OPERATOR_API_KEY": KEY, "WALLET_KEY_PREFIX": prefix, "DATABASE_URL": "sqlite://"}
+    wallet = create_app(env).extensions["wallet"].wallet
+    for i in range(PLAYERS):
+        wallet.create_player(f"p{i}", "EUR")
+        wallet.credit(Move("cashier", f"p{i}", "seed", win=10**11), kind="deposit")
+
+
+def script_costs(redis_url: str) -> dict[str, float]:
+    """Server-side calls/s of each money script: 1e6 / usec_per_call of its EVALSHA, best of 3 x 10,000."""
+    env = {"REDIS_URL": redis_url, "OPERATOR_API_KEY": KEY, "WALLET_KEY_PREFIX": "cost", "DATABASE_URL": "sqlite://"}
+    services = create_app(env).extensions["wallet"]
+    client, wallet = services.store.client, services.wallet
+    for i in range(200):
+        wallet.create_player(f"c{i}", "EUR")
+        wallet.credit(Move("cashier", f"c{i}", "seed", win=10**11), kind="deposit")
+    calls = {
+        "balance": lambda n: wallet.player(f"c{n % 200}"),
+        "debit": lambda n: wallet.debit(Move("gitslotpark", f"c{n % 200}", f"d{n}", bet=100, round=f"r{n}")),
+        "credit": lambda n: wallet.credit(Move("gitslotpark", f"c{n % 200}", f"w{n}", win=100, round=f"r{n}")),
+        "betwin": lambda n: wallet.bet_win(Move("gitslotpark", f"c{n % 200}", f"b{n}", bet=100, win=50)),
+        "rollback": lambda n: wallet.rollback("gitslotpark", f"c{n % 200}", f"d{n}"),
+    }
+    costs = {}
+    for name, call in calls.items():
+        best = 0.0
+        for attempt in range(3):  # best of three: the figure is the server's cost, not the machine's noise
+            client.config_resetstat()
+            for n in range(attempt * 10_000, (attempt + 1) * 10_000):
+                call(n)
+            usec = client.info("commandstats").get("cmdstat_evalsha", {}).get("usec_per_call") or 1.0
+            best = max(best, 1e6 / usec)
+        costs[name] = best
+    return costs
+
+
+def main() -> None:
+    redis_port, wallet_port, minimal_port = free_port(), free_port(), free_port()
+    redis_url = f"redis://127.0.0.1:{redis_port}/0"
+    data = Path(tempfile.mkdtemp(prefix="wallet-bench-"))
+    procs = [
+        subprocess.Popen(
+            [
+                "redis-server",
+                "--port",
+                str(redis_port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--dir",
+                str(data),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+    ]
+    try:
+        time.sleep(0.5)
+        prefix = "bench"
+        fund(redis_url, prefix)
+        env = {
+            **os.environ,
+            "REDIS_URL": redis_url,
+            "OPERATOR_API_KEY": KEY,
+            "GITSLOTPARK_AGENT_ID": AGENT,
+            "GITSLOTPARK_SECRET_KEY": SECRET,
+            "WALLET_KEY_PREFIX": prefix,
+            "DATABASE_URL": "sqlite://",
+        }
+        tuning = gunicorn_overrides()
+        minimal = ["-c", "gunicorn.conf.py", "--chdir", "bench", "minimal_app:app"]
+        for port, args, path in ((minimal_port, minimal, "/a"), (wallet_port, ["app:app"], "/healthz")):
+            command = [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", *tuning, *args]
+            procs.append(start(command, env, port, path))
+        files = request_files(data)
+        targets = {"a": minimal_port, "b": minimal_port, "c": wallet_port, "d": wallet_port}
+        runs: dict[str, list[dict[str, float]]] = {t: [] for t in targets}
+        for round_no in range(ROUNDS):
+            for target, port in targets.items():
+                figures = wrk(f"http://127.0.0.1:{port}", files[target])
+                runs[target].append(figures)
+                print(
+                    f"round {round_no + 1} ({target}): {figures['rps']:.0f} req/s, p50 {figures['p50_ms']:.2f} ms, "
+                    f"p99 {figures['p99_ms']:.2f} ms, errors {figures['errors']}, non-2xx {figures['non2xx']}"
+                )
+        costs = script_costs(redis_url)
+        report(runs, costs, " ".join(tuning) or "gunicorn.conf.py defaults")
+    finally:
+        for proc in reversed(procs):
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(15)
+
+
+NAMES = {
+    "a": "(a) framework ceiling: Flask, parse JSON, constant answer",
+    "b": "(b) floor: (a) + one trivial EVALSHA",
+    "c": "(c) GitSlotPark GetBalance",
+    "d": "(d) mix: Withdraw 35 / Deposit 25 / BetWin 15 / Rollback 5 / GetBalance 20 %, 1,000 players",
+}
+
+
+def report(runs: dict[str, list[dict[str, float]]], costs: dict[str, float], workers: str) -> None:
+    best = {
+        t: {k: median(r[k] for r in rs) for k in ("rps", "p50_ms", "p99_ms", "errors", "non2xx")}
+        for t, rs in runs.items()
+    }
+    a, b = best["a"]["rps"], best["b"]["rps"]
+    rows = [
+        f"| {NAMES[t]} | {f['rps']:.0f} | {f['p50_ms']:.2f} | {f['p99_ms']:.2f} | {f['rps'] / a:.0%} | "
+        f"{f['rps'] / b:.0%} | {f['errors']:.0f} / {f['non2xx']:.0f} |"
+        for t, f in best.items()
+    ]
+    cost_rows = [f"| {name}.lua | {rate:,.0f} |" for name, rate in costs.items()]
+    mix_ok = best["d"]["rps"] >= 0.9 * b and best["d"]["p99_ms"] < 15
+    scripts_ok = min(costs.values()) >= 30_000
+    text = f"""# Benchmark results
+
+Generated by `make bench` (bench/run.py) on {time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}:
+{os.cpu_count()} cores, {CONNECTIONS} connections, wrk -t2, {SECONDS:.0f} s per measurement, {ROUNDS} rounds
+alternating the targets (medians shown), gunicorn: {workers}, Redis {redis.__version__} client,
+Redis server on loopback without persistence.
+
+| target | req/s | p50 ms | p99 ms | of (a) | of (b) | errors / non-2xx |
+|---|---|---|---|---|---|---|
+{chr(10).join(rows)}
+
+Target: the mix at least 90 % of (b) and p99 under 15 ms: **{"met" if mix_ok else "NOT met"}**.
+
+Redis-side cost of each script (server calls per second = 1e6 / usec_per_call of EVALSHA, best of 3 x 10,000 calls):
+
+| script | calls/s on the server |
+|---|---|
+{chr(10).join(cost_rows)}
+
+Target: every money script at least 30,000 calls/s: **{"met" if scripts_ok else "NOT met"}**.
+
+{(ROOT / "bench" / "TUNING.md").read_text()}"""
+    (ROOT / "bench" / "RESULTS.md").write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,18 @@
+--[[ create_player.lua: open a player's account with a zero balance, once.
+
+KEYS[1]  account hash   wallet:{sN}:player:<player>
+KEYS[2]  ledger stream  wallet:{sN}:ledger   (journal entry kind 'open', for the snapshot job)
+ARGV[1]  currency, ISO 4217 code
+ARGV[2]  player id (journaled)
+
+Returns {outcome, balance, currency, status}:
+  OK      created (balance 0, status active)
+  EXISTS  the player already exists; its current values are returned
+]]
+
+local acct = load_account(KEYS[1])
+if acct then return {'EXISTS', fmt(acct.balance), acct.currency, acct.status} end
+redis.call('HSET', KEYS[1], 'balance', '0', 'currency', ARGV[1], 'status', 'active')
+journal(KEYS[2], {'kind', 'open', 'amount', '0', 'balance', '0', 'currency', ARGV[1],
+  'status', 'active', 'player', ARGV[2]}, #ARGV + 1)
+return {'OK', '0', ARGV[1], 'active'}

@@ -1,0 +1,335 @@
+"""Fixtures: the app on fakeredis by default, or on the real Redis named by REDIS_URL (CI runs both)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import fakeredis
+import pytest
+import redis
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.engine import Engine
+
+from wallet import create_app, db
+from wallet.store import connect
+
+REAL_REDIS_URL = os.environ.get("REDIS_URL")
+REAL_DATABASE_URL = os.environ.get("DATABASE_URL")
+OPERATOR_KEY = "test-operator-key-0123456789"
+AGENT = "Partner01"
+SECRET = "1234567890"
+ACE_TOKEN = "test-ace-token"
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def redis_client(prefix: str) -> Iterator[redis.Redis]:
+    """A fresh fakeredis server, or the real Redis with this test's keys removed afterwards."""
+    if REAL_REDIS_URL is None:
+        yield fakeredis.FakeRedis(server=fakeredis.FakeServer(), decode_responses=True)
+        return
+    client = connect(REAL_REDIS_URL)
+    yield client
+    for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+        client.delete(key)
+    client.close()
+
+
+@pytest.fixture(scope="session")
+def _postgres_database() -> Iterator[str | None]:
+    """With DATABASE_URL set: a database of this test session's own, dropped at the end."""
+    if REAL_DATABASE_URL is None:
+        yield None
+        return
+    server = sa.engine.make_url(db.normalise_url(REAL_DATABASE_URL))
+    admin = sa.create_engine(server, isolation_level="AUTOCOMMIT")
+    name = f"wallet_test_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    engine = sa.create_engine(server.set(database=name))
+    db.migrate(engine)
+    engine.dispose()
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'DROP DATABASE "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, _postgres_database: str | None) -> str:
+    """This test's SQL database: a SQLite file, or the session's PostgreSQL database."""
+    return _postgres_database or f"sqlite:///{tmp_path / 'wallet.db'}"
+
+
+@pytest.fixture
+def engine(app: Flask) -> Iterator[Engine]:
+    """The app's durable store, migrated, emptied again after the test."""
+    engine = app.extensions["wallet"].db
+    db.migrate(engine)
+    yield engine
+    with engine.begin() as conn:
+        for table in reversed(db.metadata.sorted_tables):
+            conn.execute(table.delete())
+    engine.dispose()
+
+
+def make_env(prefix: str, database_url: str = "sqlite://", **overrides: str) -> dict[str, str]:
+    env = {
+        "REDIS_URL": REAL_REDIS_URL or "redis://fakeredis.invalid:6379/0",
+        "OPERATOR_API_KEY": OPERATOR_KEY,
+        "GITSLOTPARK_AGENT_ID": AGENT,
+        "GITSLOTPARK_SECRET_KEY": SECRET,
+        "WALLET_KEY_PREFIX": prefix,
+        "IGAMINGACE_API_TOKEN": ACE_TOKEN,
+        "DATABASE_URL": database_url,
+    }
+    env.update(overrides)
+    return env
+
+
+@pytest.fixture
+def app(redis_client: redis.Redis, prefix: str, database_url: str) -> Iterator[Flask]:
+    app = create_app(make_env(prefix, database_url), client=redis_client)
+    yield app
+    app.extensions["wallet"].db.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+#: Journal entries that record a balance change (the others: open, status, marker).
+MONEY_KINDS = frozenset({"bet", "win", "betwin", "rollback", "cancel", "deposit", "withdrawal"})
+
+
+def money_entries(app: Flask, client: redis.Redis, player: str) -> list[dict[str, str]]:
+    """The player's balance-changing ledger entries, oldest first, straight from the stream."""
+    key = app.extensions["wallet"].store.keys(player).ledger
+    return [e for _, e in client.xrange(key) if e.get("player") == player and e["kind"] in MONEY_KINDS]
+
+
+class Operator:
+    """The operator API as a test calls it."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {OPERATOR_KEY}"}
+
+    def create(self, player: str, currency: str = "EUR", balance: str | None = None) -> Any:
+        response = self.client.post("/api/v1/players", json={"id": player, "currency": currency}, headers=self.headers)
+        if balance is not None:
+            self.deposit(player, balance, key=f"seed-{player}")
+        return response
+
+    def deposit(self, player: str, amount: Any, key: str) -> Any:
+        return self.client.post(
+            f"/api/v1/players/{player}/deposits",
+            json={"amount": amount},
+            headers={**self.headers, "Idempotency-Key": key},
+        )
+
+    def withdraw(self, player: str, amount: Any, key: str) -> Any:
+        return self.client.post(
+            f"/api/v1/players/{player}/withdrawals",
+            json={"amount": amount},
+            headers={**self.headers, "Idempotency-Key": key},
+        )
+
+    def status(self, player: str, status: str) -> Any:
+        return self.client.patch(f"/api/v1/players/{player}", json={"status": status}, headers=self.headers)
+
+    def balance(self, player: str) -> str:
+        return self.client.get(f"/api/v1/players/{player}", headers=self.headers).get_json()["balance"]
+
+    def sign_in(self, player: str) -> Any:
+        return self.client.post(f"/api/v1/players/{player}/sessions", headers=self.headers)
+
+    def sign_out(self, player: str) -> Any:
+        return self.client.delete(f"/api/v1/players/{player}/sessions", headers=self.headers)
+
+
+@pytest.fixture
+def operator(client: FlaskClient) -> Operator:
+    return Operator(client)
+
+
+#: The fields of each GitSlotPark callback's sign input, in order.
+SIGN_FIELDS = {
+    "GetBalance": ("agentID", "userID"),
+    "Withdraw": ("agentID", "userID", "amount", "transactionID", "roundID"),
+    "Deposit": ("agentID", "userID", "amount", "transactionID", "roundID"),
+    "BetWin": ("agentID", "userID", "betAmount", "winAmount", "transactionID", "roundID"),
+    "RollbackTransaction": ("agentID", "userID", "transactionID"),
+}
+
+
+def gsp_sign(operation: str, body: dict[str, Any], secret: str = SECRET) -> str:
+    """The sign a real GitSlotPark would send (amounts with exactly two decimals)."""
+    parts = []
+    for name in SIGN_FIELDS[operation]:
+        value = body[name]
+        parts.append(f"{Decimal(str(value)):.2f}" if name in ("amount", "betAmount", "winAmount") else str(value))
+    return hmac.new(secret.encode(), "".join(parts).encode(), hashlib.sha256).hexdigest().upper()
+
+
+class Provider:
+    """GitSlotPark as a test plays it: signed callbacks, JSON replies."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def call(self, operation: str, sign: str | None = None, **fields: Any) -> dict[str, Any]:
+        body = {"agentID": AGENT, **fields}
+        body["sign"] = sign if sign is not None else gsp_sign(operation, body)
+        response = self.client.post(f"/gitslotpark/{operation}", json=body)
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response.get_json()  # type: ignore[no-any-return]
+
+    def balance(self, user: str) -> dict[str, Any]:
+        return self.call("GetBalance", userID=user)
+
+    def withdraw(self, user: str, amount: Any, tx: str, round_id: str = "r1", **extra: Any) -> dict[str, Any]:
+        return self.call("Withdraw", userID=user, amount=amount, transactionID=tx, roundID=round_id, **extra)
+
+    def deposit(self, user: str, amount: Any, tx: str, round_id: str = "r1") -> dict[str, Any]:
+        return self.call("Deposit", userID=user, amount=amount, transactionID=tx, roundID=round_id)
+
+    def bet_win(self, user: str, bet: Any, win: Any, tx: str, round_id: str = "r1") -> dict[str, Any]:
+        return self.call("BetWin", userID=user, betAmount=bet, winAmount=win, transactionID=tx, roundID=round_id)
+
+    def rollback(self, user: str, tx: str) -> dict[str, Any]:
+        return self.call("RollbackTransaction", userID=user, transactionID=tx)
+
+
+@pytest.fixture
+def gsp(client: FlaskClient) -> Provider:
+    return Provider(client)
+
+
+def ace_json(body: dict[str, Any]) -> str:
+    """JSON text with Decimal values written as number tokens exactly as given (12.30 stays 12.30)."""
+    parts = [f"{json.dumps(k)}:{v if isinstance(v, Decimal) else json.dumps(v)}" for k, v in body.items()]
+    return "{" + ",".join(parts) + "}"
+
+
+def ace_sign(body: dict[str, Any], token: str = ACE_TOKEN) -> str:
+    """The X-Request-Signature iGamingAce's JavaScript would compute for this body."""
+    rendered = {k: json.dumps(v) if isinstance(v, bool) or v is None else str(v) for k, v in body.items()}
+    text = ",".join(rendered[k] for k in sorted(rendered))
+    return base64.b64encode(hmac.new(token.encode(), text.encode(), hashlib.sha512).digest()).decode()
+
+
+class Ace:
+    """iGamingAce as a test plays it: signed commands with a fresh timestamp."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+
+    def send(self, body: dict[str, Any], signature: str | None = None) -> dict[str, Any]:
+        headers = {"X-Request-Signature": signature if signature is not None else ace_sign(body)}
+        response = self.client.post(
+            "/igamingace", data=ace_json(body), headers=headers, content_type="application/json"
+        )
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response.get_json()  # type: ignore[no-any-return]
+
+    def call(self, command: str, **fields: Any) -> dict[str, Any]:
+        return self.send({"command": command, **fields, "timestamp": int(time.time())})
+
+    def balance(self, player: str) -> dict[str, Any]:
+        return self.call("balance", playerId=player)
+
+    def bet(self, player: str, amount: str, tx: int, round_id: int = 1, currency: str = "EUR") -> dict[str, Any]:
+        return self.call(
+            "bet",
+            transactionId=tx,
+            playerId=player,
+            roundId=round_id,
+            providerId="prov",
+            gameCode="slot-1",
+            currency=currency,
+            amount=Decimal(amount),
+            isBonusBusy=False,
+            bonusId=None,
+        )
+
+    def win(self, player: str, amount: str, tx: int, round_id: int = 1) -> dict[str, Any]:
+        return self.call(
+            "win",
+            transactionId=tx,
+            playerId=player,
+            roundId=round_id,
+            providerId="prov",
+            gameCode="slot-1",
+            amount=Decimal(amount),
+            isRoundFinished=True,
+        )
+
+    def bet_win(self, player: str, bet: str, win: str, tx: int, round_id: int = 1) -> dict[str, Any]:
+        return self.call(
+            "betwin",
+            transactionId=tx,
+            playerId=player,
+            roundId=round_id,
+            providerId="prov",
+            gameCode="slot-1",
+            betAmount=Decimal(bet),
+            winAmount=Decimal(win),
+        )
+
+    def cancel(self, player: str, tx: int, reference: int | None = None, round_id: int = 1) -> dict[str, Any]:
+        fields: dict[str, Any] = {
+            "transactionId": tx,
+            "playerId": player,
+            "roundId": round_id,
+            "providerId": "prov",
+            "gameCode": "slot-1",
+        }
+        if reference is not None:
+            fields["referenceId"] = reference
+        return self.call("cancel", **fields)
+
+
+@pytest.fixture
+def ace(client: FlaskClient) -> Ace:
+    return Ace(client)
+
+
+@pytest.fixture
+def ready(operator: Operator) -> str:
+    """Player p1 with 100.00 and an open game session."""
+    operator.create("p1", balance="100.00")
+    operator.sign_in("p1")
+    return "p1"
+
+
+def together(app: Flask, count: int, side: Callable[[FlaskClient], Any], call: Callable[[Any, int], Any]) -> list[Any]:
+    """Run ``call(side(client), i)`` from ``count`` threads released at the same instant, each with its own client."""
+    barrier = threading.Barrier(count)
+
+    def run(i: int) -> Any:
+        caller = side(app.test_client())
+        barrier.wait()
+        return call(caller, i)
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(run, range(count)))

@@ -1,0 +1,142 @@
+"""The back office in a real headless Chromium (Debian's chromium + chromedriver, driven by Selenium):
+login, search, a confirmed cashier deposit and a block. Screenshots go to artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.servers import BIN, free_port, running
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOTS = ROOT / "artifacts" / "screenshots"
+CHROMIUM, CHROMEDRIVER = shutil.which("chromium"), shutil.which("chromedriver")
+KEY = "demo-operator-key"
+
+if not (CHROMIUM and CHROMEDRIVER) and not os.environ.get("WALLET_REQUIRE_BROWSER"):
+    pytest.skip(
+        "Debian's chromium and chromium-driver are not installed here (.ci/run installs them and sets "
+        "WALLET_REQUIRE_BROWSER=1, so CI never skips this)",
+        allow_module_level=True,
+    )
+
+from selenium import webdriver  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support import expected_conditions  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[str]:
+    """`wallet serve` on its embedded store, as `make run` starts it."""
+    port = free_port()
+    env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL", "OPERATOR_API_KEY")}
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path / 'wallet.db'}"
+    with running([str(BIN / "wallet"), "serve", "--port", str(port)], env, port) as (base, _):
+        yield base
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1200,900",
+        f"--user-data-dir={tmp_path / 'chrome'}",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    driver.implicitly_wait(5)
+    yield driver
+    driver.quit()
+
+
+def wait_text(browser: webdriver.Chrome, element_id: str, text: str) -> None:
+    """Wait (up to 10 s) for the page that a click loads to show ``text`` in the element."""
+    WebDriverWait(browser, 10).until(expected_conditions.text_to_be_present_in_element((By.ID, element_id), text))
+
+
+def shot(browser: webdriver.Chrome, name: str) -> None:
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    browser.save_screenshot(str(SHOTS / f"{name}.png"))
+
+
+def test_login_search_deposit_block(served: str, browser: webdriver.Chrome) -> None:
+    """An operator logs in, finds a player, deposits 15.00 after confirming, and blocks the player."""
+    api = requests.Session()
+    api.headers["Authorization"] = f"Bearer {KEY}"
+    api.post(f"{served}/api/v1/players", json={"id": "shopper", "currency": "EUR"}, timeout=5)
+    api.post(
+        f"{served}/api/v1/players/shopper/deposits",
+        json={"amount": "10.00"},
+        headers={"Idempotency-Key": "seed"},
+        timeout=5,
+    )
+    time.sleep(1.5)  # the embedded worker drains into SQL every second; search reads SQL
+    browser.get(f"{served}/backoffice/")
+    shot(browser, "01-login")
+    browser.find_element(By.ID, "key").send_keys(KEY)
+    browser.find_element(By.ID, "login").click()
+    browser.find_element(By.ID, "q").send_keys("shop")
+    browser.find_element(By.ID, "search").click()
+    shot(browser, "02-players")
+    browser.find_element(By.LINK_TEXT, "shopper").click()
+    wait_text(browser, "balance", "10.00 EUR")
+    browser.find_element(By.ID, "amount").send_keys("15.00")
+    browser.find_element(By.ID, "cashier").click()
+    wait_text(browser, "question", "Deposit of 15.00 to shopper?")
+    shot(browser, "03-confirm")
+    browser.find_element(By.ID, "confirm").click()
+    wait_text(browser, "balance", "25.00 EUR")
+    browser.find_element(By.ID, "block").click()
+    wait_text(browser, "status", "blocked")
+    time.sleep(1.5)  # let the embedded worker drain the ledger into SQL
+    browser.refresh()
+    shot(browser, "04-player")
+    assert api.get(f"{served}/api/v1/players/shopper", timeout=5).json() == {
+        "id": "shopper",
+        "currency": "EUR",
+        "balance": "25.00",
+        "status": "blocked",
+    }
+    _play_a_little(served, api)
+    browser.find_element(By.LINK_TEXT, "Reports").click()
+    row = browser.find_element(By.CSS_SELECTOR, "#ggr tbody tr").text
+    assert "gitslotpark" in row and "10.00 9.00 0.00 1.00 3 1" in row  # bets, wins, rollbacks, GGR, rounds, players
+    shot(browser, "05-reports")
+    browser.find_element(By.LINK_TEXT, "Health").click()
+    browser.find_element(By.ID, "reconcile").click()
+    wait_text(browser, "check", "all reconcile")
+    shot(browser, "06-health")
+
+
+def _play_a_little(served: str, api: requests.Session) -> None:
+    """A few GitSlotPark rounds (demo account) so that the report has figures, then a drain."""
+    from wallet.sim.providers import GitSlotPark
+
+    api.post(f"{served}/api/v1/players", json={"id": "gamer", "currency": "EUR"}, timeout=5)
+    api.post(
+        f"{served}/api/v1/players/gamer/deposits", json={"amount": "50.00"}, headers={"Idempotency-Key": "g"}, timeout=5
+    )
+    gsp = GitSlotPark(served, "demo-agent", "demo-secret")
+    for n, (bet, win) in enumerate([(500, 0), (200, 900), (300, 0)]):
+        gsp.bet("gamer", bet, f"b{n}", f"r{n}")
+        if win:
+            gsp.win("gamer", win, f"w{n}", f"r{n}")
+    time.sleep(1.5)

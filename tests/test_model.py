@@ -1,0 +1,217 @@
+"""Property-based (hypothesis, stateful): random interleavings of every wallet operation over two
+players and both providers, checked step by step against a plain Python model of the wallet."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+
+import fakeredis
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+
+from tests.conftest import MONEY_KINDS, REAL_REDIS_URL
+from wallet.core import Move, Outcome, Wallet
+from wallet.store import Store, connect
+
+PLAYERS = ("ann", "bob")
+PROVIDERS = ("gitslotpark", "igamingace")
+TXS = ("1", "2", "3", "4", "5")
+ROUNDS = ("r1", "r2")
+AMOUNTS = st.sampled_from((0, 1, 50, 100, 250, 1000))
+
+
+@dataclass
+class Record:
+    state: str  # A applied, R reversed, C cancelled before arrival, X a cancel's own record
+    delta: int = 0
+    fingerprint: tuple[object, ...] = ()
+    outcome: str = ""
+
+
+@dataclass
+class Model:
+    """What the wallet should hold, in plain Python."""
+
+    balance: dict[str, int] = field(default_factory=lambda: dict.fromkeys(PLAYERS, 0))
+    blocked: set[str] = field(default_factory=set)
+    sessions: set[str] = field(default_factory=set)
+    records: dict[tuple[str, str, str], Record] = field(default_factory=dict)
+    rounds: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+
+    def move(
+        self, provider: str, player: str, tx: str, fp: tuple[object, ...], bet: int, win: int, checks: bool
+    ) -> Outcome:
+        """A bet, win or bet-win; ``checks``: blocked, session (iGamingAce) and funds apply."""
+        key = (provider, player, tx)
+        if key in self.records:
+            record = self.records[key]
+            if record.state == "C":
+                return Outcome.ROLLED_BACK
+            return Outcome.DUPLICATE if record.fingerprint == fp else Outcome.CONFLICT
+        if checks and player in self.blocked:
+            return Outcome.BLOCKED
+        if checks and provider == "igamingace" and player not in self.sessions:
+            return Outcome.NO_SESSION
+        if checks and self.balance[player] - bet < 0:
+            return Outcome.NO_FUNDS
+        self.balance[player] += win - bet
+        self.records[key] = Record("A", win - bet, fp)
+        return Outcome.OK
+
+    def reverse(self, provider: str, player: str, targets: list[str], named: str | None) -> Outcome:
+        reversed_any, seen = False, False
+        for tx in sorted(targets):
+            record = self.records.get((provider, player, tx))
+            seen = seen or record is not None
+            if record is not None and record.state == "A":
+                self.balance[player] -= record.delta
+                record.state, reversed_any = "R", True
+        if reversed_any:
+            return Outcome.OK
+        if seen:
+            return Outcome.ROLLED_BACK
+        if named is not None:
+            self.records[(provider, player, named)] = Record("C")
+        return Outcome.NOT_FOUND
+
+
+class WalletMachine(RuleBasedStateMachine):
+    def __init__(self) -> None:
+        super().__init__()
+        if REAL_REDIS_URL:
+            self.client = connect(REAL_REDIS_URL)
+        else:
+            self.client = fakeredis.FakeRedis(server=fakeredis.FakeServer(), decode_responses=True)
+        self.prefix = f"model-{uuid.uuid4().hex[:10]}"
+        self.wallet = Wallet(Store(self.client, self.prefix))
+        self.model = Model()
+        for player in PLAYERS:
+            assert self.wallet.create_player(player, "EUR").outcome is Outcome.OK
+
+    def teardown(self) -> None:
+        for key in self.client.scan_iter(match=f"{self.prefix}:*", count=1000):
+            self.client.delete(key)
+
+    def check(self, got: Outcome, expected: Outcome) -> None:
+        assert got is expected, f"wallet said {got}, the model {expected}"
+
+    @rule(
+        provider=st.sampled_from(PROVIDERS),
+        player=st.sampled_from(PLAYERS),
+        tx=st.sampled_from(TXS),
+        amount=AMOUNTS,
+        round_id=st.sampled_from(ROUNDS),
+    )
+    def bet(self, provider: str, player: str, tx: str, amount: int, round_id: str) -> None:
+        ace = provider == "igamingace"
+        move = Move(provider, player, tx, bet=amount, round=round_id, need_session=ace, index_round=ace)
+        expected = self.model.move(provider, player, tx, ("bet", amount, 0, round_id), amount, 0, checks=True)
+        if expected is Outcome.OK and ace:
+            self.model.rounds.setdefault((player, round_id), set()).add(tx)
+        self.check(self.wallet.debit(move).outcome, expected)
+
+    @rule(
+        provider=st.sampled_from(PROVIDERS),
+        player=st.sampled_from(PLAYERS),
+        tx=st.sampled_from(TXS),
+        amount=AMOUNTS,
+        round_id=st.sampled_from(ROUNDS),
+    )
+    def win(self, provider: str, player: str, tx: str, amount: int, round_id: str) -> None:
+        move = Move(provider, player, tx, win=amount, round=round_id)
+        expected = self.model.move(provider, player, tx, ("win", 0, amount, round_id), 0, amount, checks=False)
+        self.check(self.wallet.credit(move).outcome, expected)
+
+    @rule(
+        provider=st.sampled_from(PROVIDERS),
+        player=st.sampled_from(PLAYERS),
+        tx=st.sampled_from(TXS),
+        bet=AMOUNTS,
+        win=AMOUNTS,
+    )
+    def bet_win(self, provider: str, player: str, tx: str, bet: int, win: int) -> None:
+        move = Move(provider, player, tx, bet=bet, win=win, round="bw", need_session=provider == "igamingace")
+        expected = self.model.move(provider, player, tx, ("betwin", bet, win, "bw"), bet, win, checks=True)
+        self.check(self.wallet.bet_win(move).outcome, expected)
+
+    @rule(player=st.sampled_from(PLAYERS), tx=st.sampled_from(TXS))
+    def rollback(self, player: str, tx: str) -> None:
+        """GitSlotPark's rollback: no id of its own."""
+        expected = self.model.reverse("gitslotpark", player, [tx], named=tx)
+        self.check(self.wallet.rollback("gitslotpark", player, tx).outcome, expected)
+
+    @rule(
+        player=st.sampled_from(PLAYERS),
+        own=st.sampled_from(("c1", "c2", "c3")),
+        reference=st.one_of(st.none(), st.sampled_from(TXS)),
+        round_id=st.sampled_from(ROUNDS),
+    )
+    def cancel(self, player: str, own: str, reference: str | None, round_id: str) -> None:
+        """iGamingAce's cancel: its own id, the bet by reference or the round's bets."""
+        key, fp = ("igamingace", player, own), ("cancel", reference or "", round_id)
+        mine = self.model.records.get(key)
+        if mine is not None:
+            expected = (
+                Outcome.CONFLICT
+                if mine.fingerprint != fp
+                else (Outcome.DUPLICATE if mine.outcome == "OK" else Outcome(mine.outcome))
+            )
+        else:
+            references = [reference] if reference else list(self.model.rounds.get((player, round_id), ()))
+            expected = self.model.reverse("igamingace", player, references, named=reference)
+            self.model.records[key] = Record("X", fingerprint=fp, outcome=expected.value)
+        result = self.wallet.rollback(
+            "igamingace", player, reference or "", own_tx=own, kind="cancel", round_id=round_id
+        )
+        self.check(result.outcome, expected)
+
+    @rule(player=st.sampled_from(PLAYERS), blocked=st.booleans())
+    def set_status(self, player: str, blocked: bool) -> None:
+        self.wallet.set_status(player, "blocked" if blocked else "active")
+        (self.model.blocked.add if blocked else self.model.blocked.discard)(player)
+
+    @rule(player=st.sampled_from(PLAYERS), signed_in=st.booleans())
+    def session(self, player: str, signed_in: bool) -> None:
+        if signed_in:
+            self.wallet.open_session(player, 3600)
+            self.model.sessions.add(player)
+        else:
+            self.wallet.close_session(player)
+            self.model.sessions.discard(player)
+
+    @rule(
+        player=st.sampled_from(PLAYERS),
+        key=st.sampled_from(("k1", "k2", "k3")),
+        amount=AMOUNTS.filter(bool),
+        deposit=st.booleans(),
+    )
+    def cashier(self, player: str, key: str, amount: int, deposit: bool) -> None:
+        fp = ("deposit", 0, amount, "") if deposit else ("withdrawal", amount, 0, "")
+        bet, win = (0, amount) if deposit else (amount, 0)
+        expected = self.model.move("cashier", player, key, fp, bet, win, checks=False)
+        if expected is Outcome.OK and not deposit and self.model.balance[player] < 0:
+            self.model.balance[player] += amount  # withdrawals check funds even for the cashier
+            del self.model.records[("cashier", player, key)]
+            expected = Outcome.NO_FUNDS
+        move = Move("cashier", player, key, bet=bet, win=win, check_blocked=False)
+        result = self.wallet.credit(move, kind="deposit") if deposit else self.wallet.debit(move, kind="withdrawal")
+        self.check(result.outcome, expected)
+
+    @invariant()
+    def balances_and_ledger_agree(self) -> None:
+        """After every step: balances equal the model's, and each player's ledger sums to its balance."""
+        for player in PLAYERS:
+            assert self.wallet.player(player).balance == self.model.balance[player], player
+            stream = self.wallet.store.keys(player).ledger
+            total = sum(
+                int(e["amount"])
+                for _, e in self.client.xrange(stream)
+                if e.get("player") == player and e["kind"] in MONEY_KINDS
+            )
+            assert total == self.model.balance[player], f"{player}'s ledger"
+
+
+WalletMachine.TestCase.settings = settings(max_examples=40, stateful_step_count=40, deadline=None)
+test_wallet_matches_model = WalletMachine.TestCase

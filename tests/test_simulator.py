@@ -1,0 +1,161 @@
+"""The simulator against our own service under gunicorn: the conformance suite passes for every
+provider flavour, simulated play conserves money, and the suite does catch a broken wallet."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REAL_REDIS_URL
+from tests.servers import BIN, free_port, gunicorn_env, running
+from wallet.store import connect
+
+KEY = "simulator-operator-key"
+
+
+def _gunicorn(prefix: str, tmp_path: Path, **extra: str) -> Iterator[str]:
+    """`gunicorn app:app` as the Procfile runs it: 2 workers on a real Redis, else 1 on the embedded store."""
+    port = free_port()
+    env = gunicorn_env(
+        port,
+        OPERATOR_API_KEY=KEY,
+        WALLET_KEY_PREFIX=prefix,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'wallet.db'}",
+        **extra,
+    )
+    env["WEB_CONCURRENCY"] = "2" if REAL_REDIS_URL else "1"
+    if not REAL_REDIS_URL:
+        env.pop("REDIS_URL", None)
+    try:
+        with running([str(BIN / "gunicorn"), "app:app"], env, port) as (url, _):
+            yield url
+    finally:
+        if REAL_REDIS_URL:
+            client = connect(REAL_REDIS_URL)
+            for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+                client.delete(key)
+            client.close()
+
+
+@pytest.fixture
+def service(prefix: str, tmp_path: Path) -> Iterator[str]:
+    yield from _gunicorn(
+        prefix,
+        tmp_path,
+        GITSLOTPARK_AGENT_ID="sim-agent",
+        GITSLOTPARK_SECRET_KEY="sim-secret",
+        IGAMINGACE_API_TOKEN="sim-token",
+    )
+
+
+@pytest.fixture
+def agent_service(prefix: str, tmp_path: Path) -> Iterator[str]:
+    yield from _gunicorn(
+        prefix,
+        tmp_path,
+        GITSLOTPARK_AGENT_ID="sim-agent",
+        GITSLOTPARK_SECRET_KEY="sim-secret",
+        GITSLOTPARK_DIALECT="agent",
+    )
+
+
+def _simulate(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "GITSLOTPARK_AGENT_ID": "sim-agent",
+        "GITSLOTPARK_SECRET_KEY": "sim-secret",
+        "IGAMINGACE_API_TOKEN": "sim-token",
+        "OPERATOR_API_KEY": KEY,
+    }
+    return subprocess.run(
+        [str(BIN / "wallet"), "simulate", "--url", url, *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize("flavour", ["gitslotpark", "igamingace"])
+def test_suite_passes(service: str, flavour: str) -> None:
+    """Every conformance scenario passes against gunicorn, none skipped (the operator API is given)."""
+    run = _simulate(service, "--provider", flavour, "--player", f"conf-{flavour}")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.strip().endswith("21 passed, 0 failed, 0 skipped")
+
+
+def test_suite_passes_agent_dialect(agent_service: str) -> None:
+    """The agent-style dialect passes the same suite."""
+    run = _simulate(agent_service, "--provider", "gitslotpark-agent", "--player", "conf-agent")
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "21 passed, 0 failed" in run.stdout
+
+
+def test_play_conserves_money(service: str) -> None:
+    """Two seconds of play with retries, duplicates and rollbacks injected: every balance adds up."""
+    run = _simulate(
+        service,
+        "--play",
+        "--player",
+        "play",
+        "--players",
+        "4",
+        "--rate",
+        "40",
+        "--seconds",
+        "2",
+        "--retry-rate",
+        "0.2",
+        "--duplicate-rate",
+        "0.2",
+        "--rollback-rate",
+        "0.2",
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "money conserved for all 4 players" in run.stdout
+    assert "latency ms p50" in run.stdout
+
+
+class _Liar(BaseHTTPRequestHandler):
+    """A broken wallet: answers every GitSlotPark call with success and a fixed balance."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        body = b'{"result": 0, "message": "OK", "balance": 100.00, "transactionID": "x"}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_suite_catches_a_broken_wallet() -> None:
+    """Against a wallet that always says OK the suite fails (and exits non-zero), skipping what needs the API."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Liar)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        env = {k: v for k, v in os.environ.items() if k != "OPERATOR_API_KEY"}
+        run = subprocess.run(
+            [str(BIN / "wallet"), "simulate", "--url", f"http://127.0.0.1:{server.server_port}"],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert run.returncode == 1
+    assert "insufficient funds                          FAIL" in run.stdout
+    assert "SKIP  needs the operator API" in run.stdout

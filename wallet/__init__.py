@@ -1,0 +1,130 @@
+"""The seamless wallet: a Flask service whose provider callbacks move players' money in Redis."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import redis
+import sqlalchemy as sa
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from wallet import (  # noqa: F401 (games, history: their routes)
+    access,
+    backoffice,
+    config,
+    db,
+    games,
+    gitslotpark,
+    history,
+    igamingace,
+    metrics,
+    observe,
+    openapi,
+    operator_api,
+    platform,
+    wire,
+)
+from wallet.archive import SqlArchive
+from wallet.context import Services, services
+from wallet.core import Wallet
+from wallet.errors import StoreUnavailable
+from wallet.gitslotpark_api import GitSlotParkClient
+from wallet.igamingace_api import IGamingAceClient
+from wallet.store import Store, connect
+
+#: Largest request body accepted (HTTP 413 above it); callbacks are a few hundred bytes.
+MAX_BODY_BYTES = 64 * 1024
+
+log = logging.getLogger("wallet")
+
+
+def create_app(env: Mapping[str, str] | None = None, client: redis.Redis | None = None) -> Flask:
+    """Build the service from ``env`` (default: the process environment).
+
+    ``client`` replaces the Redis client that REDIS_URL would give (tests pass fakeredis).
+    """
+    settings = config.load(env)
+    store = Store(client if client is not None else connect(settings.redis_url), settings.key_prefix)
+    app = Flask(__name__)
+    if settings.trusted_proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    engine = db.connect(settings.database_url)
+    app.extensions["wallet"] = Services(
+        settings, store, Wallet(store, SqlArchive(engine)), engine, _platforms(settings, store)
+    )
+    app.register_blueprint(operator_api.bp)
+    if settings.gitslotpark is not None:
+        gitslotpark.init_app(app, settings.gitslotpark)
+    if settings.igamingace is not None:
+        igamingace.init_app(app, settings.igamingace)
+    app.add_url_rule("/healthz", "healthz", _healthz)
+    app.add_url_rule("/metrics", "metrics", _metrics)
+    document = openapi.build(settings.gitslotpark is not None, settings.igamingace is not None)
+    app.add_url_rule("/openapi.json", "openapi", lambda: wire.json_response(document))
+    backoffice.init_app(app, settings.operator_api_key)
+    observe.configure(settings.log_format)
+    observe.init_app(app)
+    app.register_error_handler(StoreUnavailable, _store_unavailable)
+    app.register_error_handler(sa.exc.SQLAlchemyError, _database_unavailable)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)
+    return app
+
+
+def _platforms(settings: config.Settings, store: Store) -> dict[str, Any]:
+    """A platform-API client per provider whose platform credentials are configured."""
+    http, timeout = platform.session(), settings.platform_timeout
+    clients: dict[str, Any] = {}
+    gsp = settings.gitslotpark
+    if gsp is not None and gsp.api_url and gsp.api_token:
+        clients["gitslotpark"] = GitSlotParkClient(gsp, http, timeout)
+    if settings.igamingace is not None:
+        clients["igamingace"] = IGamingAceClient(settings.igamingace, http, timeout, store)
+    return clients
+
+
+def _healthz() -> Response:
+    if services().store.ping():
+        return wire.json_response({"status": "ok"})
+    return wire.error_response(503, "store_unavailable", "Redis does not answer")
+
+
+def _metrics() -> Response:
+    """Prometheus text; open to METRICS_ALLOW addresses, else the operator's bearer key."""
+    settings = services().settings
+    allowed = bool(settings.metrics_allow) and access.client_in(settings.metrics_allow)
+    given = request.headers.get("Authorization", "").encode()
+    if not allowed and not hmac.compare_digest(given, b"Bearer " + settings.operator_api_key.encode()):
+        return wire.error_response(
+            401, "unauthorized", "Authorization: Bearer <OPERATOR_API_KEY> required", **{"WWW-Authenticate": "Bearer"}
+        )
+    return Response(metrics.exposition(services().store), mimetype="text/plain; version=0.0.4")
+
+
+def _store_unavailable(exc: StoreUnavailable) -> Response:
+    log.warning("store unavailable: %s", exc)
+    return wire.error_response(
+        503, "store_unavailable", "the wallet store is unreachable; retry later", **{"Retry-After": "1"}
+    )
+
+
+def _database_unavailable(exc: sa.exc.SQLAlchemyError) -> Response:
+    log.warning("database unavailable: %s", exc.__class__.__name__)
+    message = "the durable store is unreachable or not migrated (wallet migrate); callbacks are unaffected"
+    return wire.error_response(503, "database_unavailable", message, **{"Retry-After": "5"})
+
+
+def _http_error(exc: HTTPException) -> Response:
+    code = (exc.name or "error").lower().replace(" ", "_")
+    return wire.error_response(exc.code or 500, code, exc.description or code)
+
+
+def _unexpected(exc: Exception) -> Response:
+    log.exception("unexpected error")
+    return wire.error_response(500, "internal_error", "unexpected error; see the service log")

@@ -1,0 +1,194 @@
+"""Settings read once from the environment (12-factor; the names a PaaS sets where they exist)."""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from wallet.errors import ConfigError
+
+#: Demo credentials of the embedded mode, printed by `wallet serve` and used by the README.
+DEMO_OPERATOR_KEY = "demo-operator-key"
+DEMO_GITSLOTPARK_AGENT = "demo-agent"
+DEMO_GITSLOTPARK_SECRET = "demo-secret"
+DEMO_IGAMINGACE_TOKEN = "demo-token"
+IGAMINGACE_API_URL = "https://api.igamingace.com"
+
+
+@dataclass(frozen=True)
+class GitSlotPark:
+    """The GitSlotPark account: callbacks are served only when this is configured."""
+
+    agent_id: str
+    secret_key: str
+    api_token: str | None  # platform API (launch, catalog, free spins): off while token or url unset
+    api_url: str | None
+    duplicate_result: int
+    dialect: str  # "classic" (result/transactionID) or "agent" (code/platformTransactionID, gameID)
+    sources: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()  # allowed callers; () = any
+
+
+@dataclass(frozen=True)
+class IGamingAce:
+    """The iGamingAce account: callbacks are served only when this is configured."""
+
+    api_token: str
+    api_url: str
+    replay_window: int  # seconds a callback's timestamp may be off; 0 = no check
+    player_link_path: str | None = None  # called at sign-in; not published, so configured
+    bonus_path: str | None = None  # free-spin grant; not published, so configured
+    bonus_status_path: str | None = None
+    max_concurrent_calls: int = 50  # their limit per agent, across all our processes
+    sources: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()  # allowed callers; () = any
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the service reads from its environment."""
+
+    redis_url: str | None
+    operator_api_key: str
+    key_prefix: str
+    gitslotpark: GitSlotPark | None
+    igamingace: IGamingAce | None
+    session_seconds: int  # lifetime of a game session opened through the operator API
+    database_url: str  # SQLAlchemy URL of the durable store
+    retention_days: int  # transaction records stay in Redis at least this long
+    trusted_proxies: int = 0  # X-Forwarded-For hops to trust (1 behind a PaaS router)
+    log_format: str | None = None  # json | text; None = text on a terminal, else json
+    metrics_allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()  # /metrics without a key
+    platform_timeout: int = 5  # seconds we wait for a provider's platform API
+    catalog_refresh: int = 3600  # seconds a cached game catalog is served before a refresh
+
+    @property
+    def embedded(self) -> bool:
+        """True when no REDIS_URL is set: an in-process store for trying the service out."""
+        return self.redis_url is None
+
+
+def load(env: Mapping[str, str] | None = None) -> Settings:
+    """Settings from ``env`` (default: the process environment); ConfigError names a bad one."""
+    env = os.environ if env is None else env
+    redis_url = _get(env, "REDIS_URL")
+    if redis_url is not None and not redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise ConfigError("REDIS_URL: must start with redis://, rediss:// or unix://")
+    embedded = redis_url is None
+    operator_key = _get(env, "OPERATOR_API_KEY") or (DEMO_OPERATOR_KEY if embedded else None)
+    if operator_key is None:
+        raise ConfigError("OPERATOR_API_KEY: required when REDIS_URL is set")
+    if len(operator_key) < 16 and not embedded:
+        raise ConfigError("OPERATOR_API_KEY: must be at least 16 characters")
+    prefix = _get(env, "WALLET_KEY_PREFIX") or "wallet"
+    if not prefix.replace("-", "").replace("_", "").isalnum():
+        raise ConfigError("WALLET_KEY_PREFIX: letters, digits, '-' and '_' only")
+    return Settings(
+        redis_url=redis_url,
+        operator_api_key=operator_key,
+        key_prefix=prefix,
+        gitslotpark=_gitslotpark(env, embedded),
+        igamingace=_igamingace(env, embedded),
+        session_seconds=_seconds(env, "WALLET_SESSION_SECONDS", 8 * 3600, minimum=1),
+        database_url=_database_url(env),
+        retention_days=_seconds(env, "WALLET_RETENTION_DAYS", 120, minimum=0),
+        trusted_proxies=_seconds(env, "TRUSTED_PROXIES", 0, minimum=0),
+        log_format=_choice(env, "LOG_FORMAT", ("json", "text")),
+        metrics_allow=_networks(env, "METRICS_ALLOW"),
+        platform_timeout=_seconds(env, "PLATFORM_API_TIMEOUT", 5, minimum=1),
+        catalog_refresh=_seconds(env, "GAME_CATALOG_REFRESH", 3600, minimum=1),
+    )
+
+
+def _database_url(env: Mapping[str, str]) -> str:
+    url = _get(env, "DATABASE_URL")
+    if url is None:
+        return f"sqlite:///{Path.cwd() / 'var' / 'wallet.db'}"
+    if not url.startswith(("postgres://", "postgresql", "sqlite:")):
+        raise ConfigError("DATABASE_URL: must be a postgres:// , postgresql:// or sqlite:/// URL")
+    return url
+
+
+def _gitslotpark(env: Mapping[str, str], embedded: bool) -> GitSlotPark | None:
+    agent = _get(env, "GITSLOTPARK_AGENT_ID")
+    secret = _get(env, "GITSLOTPARK_SECRET_KEY")
+    if embedded and agent is None and secret is None:
+        agent, secret = DEMO_GITSLOTPARK_AGENT, DEMO_GITSLOTPARK_SECRET
+    if agent is None or secret is None:
+        return None
+    duplicate = _get(env, "GITSLOTPARK_DUPLICATE_RESULT") or "0"
+    if duplicate not in ("0", "11"):
+        raise ConfigError("GITSLOTPARK_DUPLICATE_RESULT: must be 0 or 11")
+    dialect = _get(env, "GITSLOTPARK_DIALECT") or "classic"
+    if dialect not in ("classic", "agent"):
+        raise ConfigError("GITSLOTPARK_DIALECT: must be classic or agent")
+    return GitSlotPark(
+        agent_id=agent,
+        secret_key=secret,
+        api_token=_get(env, "GITSLOTPARK_API_TOKEN"),
+        api_url=_url(env, "GITSLOTPARK_API_URL"),
+        duplicate_result=int(duplicate),
+        dialect=dialect,
+        sources=_networks(env, "GITSLOTPARK_ALLOWED_SOURCES"),
+    )
+
+
+def _igamingace(env: Mapping[str, str], embedded: bool) -> IGamingAce | None:
+    token = _get(env, "IGAMINGACE_API_TOKEN") or (DEMO_IGAMINGACE_TOKEN if embedded else None)
+    if token is None:
+        return None
+    return IGamingAce(
+        api_token=token,
+        api_url=_url(env, "IGAMINGACE_API_URL") or IGAMINGACE_API_URL,
+        replay_window=_seconds(env, "IGAMINGACE_REPLAY_WINDOW", 300, minimum=0),
+        player_link_path=_path(env, "IGAMINGACE_PLAYER_LINK_PATH"),
+        bonus_path=_path(env, "IGAMINGACE_BONUS_PATH"),
+        bonus_status_path=_path(env, "IGAMINGACE_BONUS_STATUS_PATH"),
+        max_concurrent_calls=_seconds(env, "IGAMINGACE_MAX_CONCURRENT_CALLS", 50, minimum=1),
+        sources=_networks(env, "IGAMINGACE_ALLOWED_SOURCES"),
+    )
+
+
+def _choice(env: Mapping[str, str], name: str, options: tuple[str, ...]) -> str | None:
+    value = _get(env, name)
+    if value is not None and value not in options:
+        raise ConfigError(f"{name}: one of {', '.join(options)}")
+    return value
+
+
+def _networks(env: Mapping[str, str], name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    """Comma-separated addresses or CIDR ranges."""
+    try:
+        return tuple(ipaddress.ip_network(part.strip()) for part in (_get(env, name) or "").split(",") if part.strip())
+    except ValueError as exc:
+        raise ConfigError(f"{name}: {exc}") from exc
+
+
+def _url(env: Mapping[str, str], name: str) -> str | None:
+    url = _get(env, name)
+    if url is not None and not url.startswith(("https://", "http://")):
+        raise ConfigError(f"{name}: must be an http(s):// URL")
+    return None if url is None else url.rstrip("/")
+
+
+def _path(env: Mapping[str, str], name: str) -> str | None:
+    path = _get(env, name)
+    if path is not None and not path.startswith("/"):
+        raise ConfigError(f"{name}: must be a path starting with /, like /v1/player/link")
+    return path
+
+
+def _seconds(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+    """A whole number setting (seconds or days, as its name says) of at least ``minimum``."""
+    text = _get(env, name)
+    if text is None:
+        return default
+    if not text.isdigit() or int(text) < minimum:
+        raise ConfigError(f"{name}: must be a whole number >= {minimum}")
+    return int(text)
+
+
+def _get(env: Mapping[str, str], name: str) -> str | None:
+    value = env.get(name, "").strip()
+    return value or None

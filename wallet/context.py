@@ -1,0 +1,29 @@
+"""The per-app objects (settings, store, wallet) kept in ``app.extensions`` and how views reach them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import current_app
+from sqlalchemy.engine import Engine
+
+from wallet.config import Settings
+from wallet.core import Wallet
+from wallet.store import Store
+
+
+@dataclass(frozen=True)
+class Services:
+    """What every request handler needs, built once by create_app."""
+
+    settings: Settings
+    store: Store
+    wallet: Wallet
+    db: Engine  # the durable store (connects on first use)
+    platforms: dict[str, Any] = field(default_factory=dict)  # provider -> platform API client
+
+
+def services() -> Services:
+    """The current app's Services."""
+    return current_app.extensions["wallet"]  # type: ignore[no-any-return]

@@ -1,0 +1,241 @@
+"""The wallet core: players and money movements as outcomes, one script call each (no HTTP here)."""
+
+from __future__ import annotations
+
+import enum
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from wallet import metrics
+from wallet.errors import StoreUnavailable
+from wallet.store import PlayerKeys, Store
+
+#: How long a round's bet ids stay indexed for a cancel that names only the round (seconds).
+ROUND_INDEX_SECONDS = 2 * 24 * 3600
+
+
+class Outcome(enum.StrEnum):
+    """What a wallet operation did; protocol adapters map these to their wire codes."""
+
+    OK = "OK"
+    DUPLICATE = "DUPLICATE"  # seen before with the same parameters: first answer, nothing applied
+    CONFLICT = "CONFLICT"  # id seen before with other parameters: nothing applied
+    NO_PLAYER = "NO_PLAYER"
+    EXISTS = "EXISTS"  # create_player: the id is taken
+    BLOCKED = "BLOCKED"
+    NO_SESSION = "NO_SESSION"
+    CURRENCY = "CURRENCY"  # the request's currency is not the player's
+    NO_FUNDS = "NO_FUNDS"
+    NOT_FOUND = "NOT_FOUND"  # reversal of a transaction never applied (now remembered as cancelled)
+    ROLLED_BACK = "ROLLED_BACK"  # already reversed, or cancelled before it arrived
+    PRUNED = "PRUNED"  # internal: a record left Redis after its retention (restored from SQL)
+
+
+@dataclass(frozen=True, slots=True)
+class Result:
+    """An operation's outcome with the player's balance and our reference when there is one."""
+
+    outcome: Outcome
+    balance: int | None = None
+    reference: str | None = None
+    balance_after: int | None = None  # balance right after the (first) application
+    currency: str | None = None
+    status: str | None = None
+    delta: int = 0  # what an applied change moved (0 for replays and refusals)
+
+    @property
+    def ok(self) -> bool:
+        """Applied now or before: the caller answers success."""
+        return self.outcome in (Outcome.OK, Outcome.DUPLICATE)
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """One money movement asked for by a provider or the cashier. Amounts in minor units."""
+
+    provider: str
+    player: str
+    tx: str
+    bet: int = 0
+    win: int = 0
+    round: str = ""
+    game: str = ""
+    currency: str = ""  # '' = the request names no currency
+    free_spin: bool = False  # the provider pays the stake: no funds taken
+    check_blocked: bool = True
+    need_session: bool = False
+    index_round: bool = False  # remember the bet under its round, for a cancel by round
+    bonus: str = ""  # the free-spin grant or bonus that pays it ('free-spin' when unnamed)
+
+    def fingerprint(self, kind: str) -> str:
+        """Equal for two requests that are the same request (replays), different otherwise."""
+        return f"{kind}|{self.bet}|{self.win}|{self.round}|{self.game}|{int(self.free_spin)}"
+
+    def flags(self) -> str:
+        return ("B" if self.check_blocked else "") + ("S" if self.need_session else "")
+
+    def meta(self, bet: int, win: int) -> list[Any]:
+        """Ledger fields of the journal entry: who, where, and the money really bet and won."""
+        bonus = self.bonus or ("free-spin" if self.free_spin else "")
+        fields = {
+            "provider": self.provider,
+            "player": self.player,
+            "round": self.round,
+            "game": self.game,
+            "bet": bet,
+            "win": win,
+            "bonus": bonus,
+        }
+        return [item for pair in fields.items() for item in pair]
+
+
+class Archive(Protocol):
+    """Where transaction records pruned from Redis are kept (the durable ledger in SQL)."""
+
+    def record(self, provider: str, player: str, tx: str) -> str | None:
+        """The record of ``tx`` as Redis JSON, or None."""
+
+
+class Wallet:
+    """Every operation on players' money. Each method is one atomic Redis script call (two more,
+    only when a transaction older than the retention comes back and its record is restored)."""
+
+    def __init__(self, store: Store, archive: Archive | None = None) -> None:
+        self.store = store
+        self.archive = archive
+
+    def create_player(self, player: str, currency: str) -> Result:
+        keys = self.store.keys(player)
+        return _account(self.store.run("create_player", [keys.account, keys.ledger], [currency, player]))
+
+    def player(self, player: str, need_session: bool = False) -> Result:
+        """Balance, currency and status (NO_SESSION when a session is required and closed)."""
+        keys = self.store.keys(player)
+        flags = "S" if need_session else ""
+        return _account(self.store.run("balance", [keys.account, keys.session], [flags]))
+
+    def set_status(self, player: str, status: str) -> Result:
+        keys = self.store.keys(player)
+        return _account(self.store.run("set_status", [keys.account, keys.ledger], [status, player]))
+
+    def debit(self, move: Move, kind: str = "bet") -> Result:
+        """Take move.bet (nothing for a free spin); refused when funds are short."""
+        keys = self.store.keys(move.player)
+        amount = 0 if move.free_spin else move.bet
+        index_seconds = ROUND_INDEX_SECONDS if move.index_round else 0
+        args = [
+            move.tx,
+            move.fingerprint(kind),
+            amount,
+            move.flags(),
+            move.currency,
+            kind,
+            move.round,
+            index_seconds,
+            *move.meta(bet=amount, win=0),
+        ]
+        script_keys = [*_money_keys(keys, move), keys.round(move.provider, move.round)]
+        return _counted(self._money("debit", script_keys, args, move.provider, keys), move.provider, kind)
+
+    def credit(self, move: Move, kind: str = "win") -> Result:
+        """Pay move.win; never refused for funds, status or session."""
+        keys = self.store.keys(move.player)
+        args = [move.tx, move.fingerprint(kind), move.win, kind, move.round, *move.meta(bet=0, win=move.win)]
+        result = self._money("credit", _money_keys(keys, move)[:3], args, move.provider, keys)
+        return _counted(result, move.provider, kind)
+
+    def bet_win(self, move: Move) -> Result:
+        """Take move.bet and pay move.win in one step; funds checked against the bet."""
+        keys = self.store.keys(move.player)
+        args = [
+            move.tx,
+            move.fingerprint("betwin"),
+            move.bet,
+            move.win,
+            move.flags(),
+            move.currency,
+            move.round,
+            *move.meta(bet=move.bet, win=move.win),
+        ]
+        result = self._money("betwin", _money_keys(keys, move), args, move.provider, keys)
+        if result.outcome is Outcome.OK:
+            metrics.money(move.provider, str(result.currency), "bet", move.bet)
+            metrics.money(move.provider, str(result.currency), "win", move.win)
+        return result
+
+    def rollback(
+        self, provider: str, player: str, target: str, own_tx: str = "", kind: str = "rollback", round_id: str = ""
+    ) -> Result:
+        """Reverse ``target``, or with target '' every unreversed bet of ``round_id``.
+
+        ``own_tx`` is the reversal's own id when the protocol gives one (its replays are answered).
+        """
+        keys = self.store.keys(player)
+        meta = ["provider", provider, "player", player, "round", round_id]
+        args = [target, own_tx, f"{kind}|{target}|{round_id}", kind, *meta]
+        script_keys = [keys.account, keys.txs(provider), keys.ledger, keys.round(provider, round_id)]
+        return _counted(self._money("rollback", script_keys, args, provider, keys), provider, "rollback")
+
+    def _money(self, script: str, script_keys: list[str], args: list[Any], provider: str, keys: PlayerKeys) -> Result:
+        """Run a money script; if it names a pruned record, restore it from the archive and rerun."""
+        reply = self.store.run(script, script_keys, args)
+        for _ in range(8):  # a round cancel may meet several pruned bets
+            if reply[0] != Outcome.PRUNED:
+                break
+            self._rehydrate(provider, keys, reply[2])
+            reply = self.store.run(script, script_keys, args)
+        if reply[0] in (Outcome.DUPLICATE, Outcome.CONFLICT):
+            metrics.REPLAYS.labels(provider, reply[0].lower()).inc()
+        return _money(reply, keys)
+
+    def _rehydrate(self, provider: str, keys: PlayerKeys, tx: str) -> None:
+        record = self.archive.record(provider, keys.player, tx) if self.archive else None
+        if record is None:
+            raise StoreUnavailable(f"record {provider}/{keys.player}/{tx} was pruned but is not in SQL")
+        self.store.run("rehydrate", [keys.txs(provider)], [tx, record])
+
+    def open_session(self, player: str, seconds: int) -> int | None:
+        """Open (or renew) the player's game session; its expiry in unix ms, None for no such player."""
+        return self._session(player, seconds * 1000)
+
+    def close_session(self, player: str) -> bool:
+        """Close the player's game session; False for no such player."""
+        return self._session(player, 0) is not None
+
+    def _session(self, player: str, lifetime_ms: int) -> int | None:
+        keys = self.store.keys(player)
+        reply = self.store.run("session", [keys.account, keys.session], [lifetime_ms, _now_ms()])
+        return int(reply[1]) if reply[0] == Outcome.OK else None
+
+
+def _counted(result: Result, provider: str, kind: str) -> Result:
+    """Count an applied change in the money metrics under its ledger kind (reversals: 'rollback')."""
+    if result.outcome is Outcome.OK:
+        metrics.money(provider, str(result.currency), kind, abs(result.delta))
+    return result
+
+
+def _money_keys(keys: PlayerKeys, move: Move) -> list[str]:
+    return [keys.account, keys.txs(move.provider), keys.ledger, keys.session]
+
+
+def _money(reply: list[Any], keys: PlayerKeys) -> Result:
+    """Decode {outcome, balance, ledger id, balance after}; our reference is '<shard>-<ledger id>'."""
+    outcome = Outcome(reply[0])
+    if len(reply) == 1:
+        return Result(outcome)
+    ref = f"{keys.shard}-{reply[2]}" if len(reply) > 2 else None
+    after = int(reply[3]) if len(reply) > 3 else None
+    currency, delta = (reply[4], int(reply[5])) if len(reply) > 5 else (None, 0)
+    return Result(outcome, balance=int(reply[1]), reference=ref, balance_after=after, currency=currency, delta=delta)
+
+
+def _account(reply: list[str]) -> Result:
+    if len(reply) == 1:
+        return Result(Outcome(reply[0]))
+    return Result(Outcome(reply[0]), balance=int(reply[1]), currency=reply[2], status=reply[3])
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000

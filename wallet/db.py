@@ -1,0 +1,130 @@
+"""The durable store: SQLAlchemy engine from DATABASE_URL and the tables the snapshot job fills.
+
+    ledger_entries   every balance change drained from the Redis ledger streams (append-only)
+    balances         per player: balance after the last drained entry, currency, status
+    transactions     per (provider, player, transaction id): the record as Redis had it, for
+                     restore and for answering transactions pruned from Redis
+    cursors          per ledger shard: the last stream entry id written to SQL
+
+The schema is created and changed by Alembic (wallet/migrations); these definitions are what
+the code reads and writes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+metadata = sa.MetaData()
+_ID = sa.String(128)
+_BIG_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")  # sqlite autoincrement needs INTEGER
+
+ledger_entries = sa.Table(
+    "ledger_entries",
+    metadata,
+    sa.Column("seq", _BIG_ID, primary_key=True, autoincrement=True),
+    sa.Column("shard", sa.SmallInteger, nullable=False),
+    sa.Column("entry_id", sa.String(32), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("day", sa.Date, nullable=False),
+    sa.Column("provider", sa.String(32), nullable=False),
+    sa.Column("player", _ID, nullable=False),
+    sa.Column("tx", _ID, nullable=False),
+    sa.Column("target", _ID, nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("amount", sa.BigInteger, nullable=False),
+    sa.Column("bet", sa.BigInteger, nullable=False),
+    sa.Column("win", sa.BigInteger, nullable=False),
+    sa.Column("balance_after", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("round", _ID, nullable=False),
+    sa.Column("game", _ID, nullable=False),
+    sa.Column("bonus", _ID, nullable=False, server_default=""),
+    sa.UniqueConstraint("shard", "entry_id", name="uq_ledger_entries_shard_entry"),
+    sa.Index("ix_ledger_entries_player_seq", "player", "seq"),
+    sa.Index("ix_ledger_entries_day", "day"),
+)
+
+balances = sa.Table(
+    "balances",
+    metadata,
+    sa.Column("player", _ID, primary_key=True),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("balance", sa.BigInteger, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+transactions = sa.Table(
+    "transactions",
+    metadata,
+    sa.Column("provider", sa.String(32), primary_key=True),
+    sa.Column("player", _ID, primary_key=True),
+    sa.Column("tx", _ID, primary_key=True),
+    sa.Column("state", sa.String(1), nullable=False),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("delta", sa.BigInteger),
+    sa.Column("fingerprint", sa.Text),
+    sa.Column("entry_id", sa.String(32)),
+    sa.Column("balance_after", sa.BigInteger),
+    sa.Column("round", _ID),
+    sa.Column("game", _ID),
+    sa.Column("outcome", sa.String(16)),
+    sa.Column("target", _ID),
+    sa.Column("rolled_back_by", sa.String(32)),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("pruned", sa.Boolean, nullable=False, default=False),
+    sa.Index("ix_transactions_pruned_created", "pruned", "created_at"),
+)
+
+cursors = sa.Table(
+    "cursors",
+    metadata,
+    sa.Column("shard", sa.SmallInteger, primary_key=True),
+    sa.Column("last_id", sa.String(32), nullable=False),
+)
+
+
+def normalise_url(url: str) -> str:
+    """SQLAlchemy URL for ``url``: the PaaS's postgres:// becomes postgresql+psycopg://."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def connect(url: str) -> Engine:
+    """An engine for ``url`` (no connection is opened until one is needed)."""
+    url = normalise_url(url)
+    if url.startswith("sqlite"):
+        database = sa.engine.make_url(url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        return sa.create_engine(url, connect_args={"timeout": 30})
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=2)
+
+
+def upsert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]], keys: list[str], update: list[str]) -> None:
+    """Insert ``rows``, or update the ``update`` columns of rows whose ``keys`` already exist."""
+    if not rows:
+        return
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    statement = insert(table)
+    excluded = statement.excluded
+    conn.execute(statement.on_conflict_do_update(index_elements=keys, set_={c: excluded[c] for c in update}), rows)
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema up to date (Alembic upgrade head), in one transaction."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "head")

@@ -1,0 +1,156 @@
+"""Operator API towards the providers' platforms: game launch, game catalogs and free spins."""
+
+from __future__ import annotations
+
+import json
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Blueprint, Response
+from marshmallow import Schema, fields, validate
+
+from wallet import operator_api, wire
+from wallet.context import services
+from wallet.core import Outcome
+from wallet.db import ledger_entries as le
+from wallet.gitslotpark_api import LANGUAGES
+from wallet.platform import PlatformError
+
+bp = Blueprint("games", __name__)
+operator_api.bp.register_blueprint(bp)  # under /api/v1, behind the operator key
+
+PROVIDERS = ("gitslotpark", "igamingace")
+
+
+class Launch(operator_api.Strict):
+    provider = fields.String(required=True, validate=validate.OneOf(PROVIDERS))
+    game_id = fields.String(data_key="gameId", required=True, validate=validate.Length(1, 128))
+    language = fields.String(load_default="en", validate=validate.Length(2, 5))
+    return_url = fields.Url(data_key="returnUrl", load_default="", require_tld=False)
+    provider_id = fields.String(data_key="providerId", load_default=None)  # iGamingAce only
+    is_streamer = fields.Boolean(data_key="isStreamer", load_default=False, truthy={True}, falsy={False})
+
+
+class Grant(operator_api.Strict):
+    provider = fields.String(required=True, validate=validate.OneOf(PROVIDERS))
+    game_id = fields.String(data_key="gameId", required=True, validate=validate.Length(1, 128))
+    spins = fields.Integer(required=True, strict=True, validate=validate.Range(1, 1000))
+
+
+class CatalogQuery(Schema):
+    provider = fields.String(required=True, validate=validate.OneOf(PROVIDERS))
+
+
+_launch, _grant, _catalog = Launch(), Grant(), CatalogQuery()
+
+
+def client(provider: str) -> Any:
+    """The provider's platform client, or 422 when its platform API is not configured."""
+    found = services().platforms.get(provider)
+    if found is None:
+        raise operator_api.ApiError(422, "provider_not_configured", f"{provider}'s platform API is not configured")
+    return found
+
+
+def _active_player(player: str) -> str:
+    """The player's currency; 404 for no such player, 409 for a blocked one."""
+    result = services().wallet.player(player)
+    if result.outcome is Outcome.NO_PLAYER:
+        raise operator_api.ApiError(404, "player_not_found", f"no player {player!r}")
+    if result.status == "blocked":
+        raise operator_api.ApiError(409, "player_blocked", f"player {player!r} is blocked")
+    return str(result.currency)
+
+
+@bp.post("/players/<player>/launch")
+def launch(player: str) -> Response:
+    """A fresh launch URL; the game session opens only once the provider gave one (never half-open)."""
+    data = operator_api.load_body(_launch)
+    _active_player(player)
+    if data["provider"] == "gitslotpark":
+        if data["language"] not in LANGUAGES:
+            raise operator_api.ApiError(422, "invalid_fields", f"language: one of {', '.join(sorted(LANGUAGES))}")
+        url = client("gitslotpark").launch(player, data["game_id"], data["language"])
+    else:
+        if not data["provider_id"]:
+            raise operator_api.ApiError(422, "invalid_fields", "providerId: required for igamingace")
+        url = client("igamingace").launch(
+            player, data["provider_id"], data["game_id"], data["language"], data["return_url"], data["is_streamer"]
+        )
+    seconds = services().settings.session_seconds
+    services().wallet.open_session(player, seconds)
+    return wire.json_response({"url": url, "provider": data["provider"], "session_expires_in": seconds})
+
+
+def _public(catalog: dict[str, Any]) -> dict[str, Any]:
+    """The cached catalog without its exact fetch time (kept only to judge freshness)."""
+    return {key: value for key, value in catalog.items() if key != "fetched"}
+
+
+@bp.get("/games")
+def games() -> Response:
+    """The provider's catalog, cached in Redis for GAME_CATALOG_REFRESH seconds; a stale copy is
+    served (``"stale": true``) while the provider cannot be reached."""
+    provider = operator_api.load_query(_catalog)["provider"]
+    cached = services().store.cache_get(f"catalog:{provider}")
+    catalog = json.loads(cached) if cached else None
+    fresh_for = services().settings.catalog_refresh
+    if catalog is None or time.time() - catalog["fetched"] > fresh_for:
+        try:
+            items = client(provider).games() if provider == "gitslotpark" else client(provider).providers()
+        except PlatformError:
+            if catalog is None:
+                raise
+            return wire.json_response({**_public(catalog), "stale": True})
+        now = time.time()
+        catalog = {"provider": provider, "fetched": now, "fetched_at": int(now), "items": items}
+        services().store.cache_set(f"catalog:{provider}", json.dumps(catalog), ttl=fresh_for * 24)
+    return wire.json_response({**_public(catalog), "stale": False})
+
+
+@bp.post("/players/<player>/free-spins")
+def grant_free_spins(player: str) -> Response:
+    """Grant free spins through the provider and record the grant with the player."""
+    data = operator_api.load_body(_grant)
+    _active_player(player)
+    grant = client(data["provider"]).grant_free_spins(player, data["game_id"], data["spins"])
+    record = {
+        "id": grant,
+        "provider": data["provider"],
+        "game": data["game_id"],
+        "spins": data["spins"],
+        "granted_at": int(time.time()),
+    }
+    services().store.record_grant(player, grant, json.dumps(record))
+    return wire.json_response(record, 201)
+
+
+@bp.get("/players/<player>/free-spins")
+def list_free_spins(player: str) -> Response:
+    """The player's grants, each with the provider's live status and the free-spin callbacks seen."""
+    if services().wallet.player(player).outcome is Outcome.NO_PLAYER:
+        raise operator_api.ApiError(404, "player_not_found", f"no player {player!r}")
+    grants = [json.loads(g) for g in services().store.grants(player)]
+    items = []
+    for grant in sorted(grants, key=lambda g: (g["granted_at"], g["provider"], g["id"])):
+        try:
+            status: dict[str, Any] = client(grant["provider"]).free_spin_status(grant["id"])
+        except (PlatformError, operator_api.ApiError) as exc:
+            status = {"error": str(exc)}
+        items.append({**grant, "status": status, "callbacks": _free_spin_callbacks(player, grant)})
+    return wire.json_response({"items": items})
+
+
+def _free_spin_callbacks(player: str, grant: dict[str, Any]) -> int:
+    """Free-spin callbacks in the ledger tied to this grant: iGamingAce names the grant (bonusId);
+    GitSlotPark only flags free spins, so its are those of the player since the grant."""
+    query = sa.select(sa.func.count()).where(le.c.player == player, le.c.provider == grant["provider"])
+    if grant["provider"] == "igamingace":
+        query = query.where(le.c.bonus == grant["id"])
+    else:
+        since = datetime.fromtimestamp(grant["granted_at"], tz=UTC)
+        query = query.where(le.c.bonus == "free-spin", le.c.at >= since)
+    with services().db.connect() as conn:
+        return int(conn.execute(query).scalar_one())

@@ -1,0 +1,188 @@
+"""GitSlotPark callbacks ("agent" protocol): parse, verify the sign, call the core, answer a result code.
+
+Every business outcome is HTTP 200 with a result code in the body (PROTOCOLS.md section 1). The
+sign is checked before anything is read from storage. ``GITSLOTPARK_DIALECT=agent`` switches to
+the variant seen in the wild: ``code`` instead of ``result``, an integer ``gameID`` signed on
+money calls, ``refTransactionID`` on Deposit and Rollback (whose own ``transactionID`` is then
+the rollback's id) and ``platformTransactionID`` in replies.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, request
+from marshmallow import ValidationError
+
+from wallet import access, observe, wire
+from wallet import gitslotpark_schemas as schemas
+from wallet.config import GitSlotPark
+from wallet.context import services
+from wallet.core import Move, Outcome, Result, Wallet
+from wallet.money import format_amount
+
+PROVIDER = "gitslotpark"
+bp = Blueprint(PROVIDER, __name__, url_prefix="/gitslotpark")
+
+# Result codes of the protocol.
+SUCCESS, GENERAL, BAD_INPUT, BAD_SIGN, BAD_AGENT, NO_USER, NO_FUNDS = 0, 1, 2, 3, 4, 5, 6
+TX_NOT_FOUND, ROLLED_BACK = 8, 9
+
+_FAILURES: dict[Outcome, tuple[int, str]] = {
+    Outcome.NO_PLAYER: (NO_USER, "User not found"),
+    Outcome.BLOCKED: (GENERAL, "Player is blocked"),
+    Outcome.NO_FUNDS: (NO_FUNDS, "Insufficient funds"),
+    Outcome.CONFLICT: (BAD_INPUT, "transactionID already used with other parameters"),
+    Outcome.NOT_FOUND: (TX_NOT_FOUND, "Transaction not found"),
+    Outcome.ROLLED_BACK: (ROLLED_BACK, "Transaction already rolled back"),
+}
+_AMOUNTS = frozenset({"amount", "bet_amount", "win_amount"})
+
+
+@dataclass(frozen=True)
+class _Operation:
+    """One callback: its schema, the fields of its sign input in order, and the core call."""
+
+    schema: schemas.Schema
+    sign_fields: tuple[str, ...]
+    apply: Callable[[Wallet, dict[str, Any]], Result]
+    moves_money: bool = True
+
+
+def _move(d: dict[str, Any], bet: int = 0, win: int = 0) -> Move:
+    return Move(
+        PROVIDER,
+        d["user_id"],
+        d["transaction_id"],
+        bet=bet,
+        win=win,
+        round=d["round_id"],
+        game=str(d.get("game_id", "")),
+        free_spin=d.get("free_spin", False),
+    )
+
+
+_WHO = ("agent_id", "user_id")
+_MONEY = (*_WHO, "amount", "transaction_id", "round_id")
+_BET_WIN = (*_WHO, "bet_amount", "win_amount", "transaction_id", "round_id")
+_GET_BALANCE = _Operation(schemas.Base(), _WHO, lambda w, d: w.player(d["user_id"]), moves_money=False)
+
+
+def _withdraw(w: Wallet, d: dict[str, Any]) -> Result:
+    return w.debit(_move(d, bet=d["amount"]))
+
+
+def _deposit(w: Wallet, d: dict[str, Any]) -> Result:
+    return w.credit(_move(d, win=d["amount"]))
+
+
+def _bet_win(w: Wallet, d: dict[str, Any]) -> Result:
+    return w.bet_win(_move(d, bet=d["bet_amount"], win=d["win_amount"]))
+
+
+CLASSIC = {
+    "GetBalance": _GET_BALANCE,
+    "Withdraw": _Operation(schemas.Money(), _MONEY, _withdraw),
+    "Deposit": _Operation(schemas.Money(), _MONEY, _deposit),
+    "BetWin": _Operation(schemas.BetWin(), _BET_WIN, _bet_win),
+    "RollbackTransaction": _Operation(
+        schemas.Rollback(),
+        (*_WHO, "transaction_id"),
+        lambda w, d: w.rollback(PROVIDER, d["user_id"], d["transaction_id"]),
+    ),
+}
+AGENT = {
+    "GetBalance": _GET_BALANCE,
+    "Withdraw": _Operation(schemas.AgentMoney(), (*_MONEY, "game_id"), _withdraw),
+    "Deposit": _Operation(schemas.AgentDeposit(), (*_MONEY, "ref_transaction_id", "game_id"), _deposit),
+    "BetWin": _Operation(schemas.AgentBetWin(), (*_BET_WIN, "game_id"), _bet_win),
+    "RollbackTransaction": _Operation(
+        schemas.AgentRollback(),
+        (*_WHO, "transaction_id", "ref_transaction_id"),
+        lambda w, d: w.rollback(PROVIDER, d["user_id"], d["ref_transaction_id"], own_tx=d["transaction_id"]),
+    ),
+}
+
+
+class _Account:
+    """The configured account: its dialect, and its HMAC key prepared once."""
+
+    def __init__(self, config: GitSlotPark) -> None:
+        self.config = config
+        self.operations = AGENT if config.dialect == "agent" else CLASSIC
+        self.result_key = "code" if config.dialect == "agent" else "result"
+        self.reference_key = "platformTransactionID" if config.dialect == "agent" else "transactionID"
+        self._agent = config.agent_id.encode()
+        self._mac = hmac.new(config.secret_key.encode(), digestmod=hashlib.sha256)
+
+    def sign(self, text: str) -> str:
+        mac = self._mac.copy()
+        mac.update(text.encode())
+        return mac.hexdigest().upper()
+
+    def agent_ok(self, agent_id: str) -> bool:
+        return hmac.compare_digest(agent_id.encode(), self._agent)
+
+    def sign_ok(self, operation: _Operation, data: dict[str, Any]) -> bool:
+        given = data["sign"]
+        if not isinstance(given, str):
+            return False
+        return hmac.compare_digest(self.sign(sign_input(operation, data)).encode(), given.upper().encode())
+
+    def reply(self, result: int, message: str, **extra: Any) -> Response:
+        observe.outcome(result)
+        return wire.json_response({self.result_key: result, "message": message, **extra})
+
+
+def sign_input(operation: _Operation, data: dict[str, Any]) -> str:
+    """The operation's sign fields concatenated, amounts with exactly two decimals."""
+    return "".join(
+        format_amount(data[name]) if name in _AMOUNTS else str(data.get(name, "")) for name in operation.sign_fields
+    )
+
+
+def init_app(app: Flask, config: GitSlotPark) -> None:
+    """Serve the callbacks for the configured account."""
+    app.extensions[PROVIDER] = _Account(config)
+    app.register_blueprint(bp)
+
+
+@bp.post("/<name>")
+def callback(name: str) -> Response:
+    account: _Account = current_app.extensions[PROVIDER]
+    operation = account.operations.get(name)
+    observe.describe(PROVIDER, name if operation else "unknown")
+    if (refusal := access.refused(account.config.sources)) is not None:
+        return refusal
+    if operation is None:
+        return wire.error_response(404, "not_found", f"unknown GitSlotPark operation {name!r}")
+    if not request.is_json:
+        return account.reply(BAD_INPUT, "Content-Type must be application/json")
+    try:
+        data = operation.schema.load(wire.loads(request.get_data()))
+    except wire.BadJSON:
+        return account.reply(BAD_INPUT, "Body is not valid JSON")
+    except ValidationError as exc:
+        return account.reply(BAD_INPUT, schemas.describe(exc))
+    observe.describe(PROVIDER, name, data["user_id"], data.get("transaction_id"))
+    if not account.agent_ok(data["agent_id"]):
+        return account.reply(BAD_AGENT, "Invalid agent")
+    if not account.sign_ok(operation, data):
+        return account.reply(BAD_SIGN, "Invalid sign")
+    return _render(operation.apply(services().wallet, data), operation, account)
+
+
+def _render(result: Result, operation: _Operation, account: _Account) -> Response:
+    if not result.ok:
+        return account.reply(*_FAILURES.get(result.outcome, (GENERAL, "General error")))
+    assert result.balance is not None
+    code = account.config.duplicate_result if result.outcome is Outcome.DUPLICATE else SUCCESS
+    message = "Duplicate transaction" if code else "OK"
+    balance = wire.money(result.balance)
+    if operation.moves_money:
+        return account.reply(code, message, balance=balance, **{account.reference_key: result.reference})
+    return account.reply(code, message, balance=balance, currency=result.currency)

@@ -1,0 +1,239 @@
+"""iGamingAce callbacks ("command" protocol): one URL, the body's ``command`` selects the operation.
+
+Every business outcome is HTTP 200 with ``{"balance", "statusCode"}`` (PROTOCOLS.md section 2).
+The signature is checked on the raw JSON tokens before anything else is read.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, request
+from marshmallow import EXCLUDE, Schema, ValidationError, fields
+
+from wallet import access, observe, wire
+from wallet.config import IGamingAce
+from wallet.context import services
+from wallet.core import Move, Outcome, Result, Wallet
+from wallet.fields import MAX_ID, Amount, Currency
+
+PROVIDER = "igamingace"
+bp = Blueprint(PROVIDER, __name__)
+
+OK, UNKNOWN, INTEGRITY = "OK", "ERR_UNKNOWN", "ERR_INTEGRITY_CHECK_FAILED"
+_STATUS: dict[Outcome, str] = {
+    Outcome.OK: OK,
+    Outcome.DUPLICATE: OK,
+    Outcome.NO_PLAYER: "ERR_INVALID_PLAYER_ID",
+    Outcome.BLOCKED: "ERR_NOT_AUTHENTICATED",
+    Outcome.NO_SESSION: "ERR_NOT_AUTHENTICATED",
+    Outcome.CURRENCY: "ERR_INVALID_ACCOUNT",
+    Outcome.NO_FUNDS: "ERR_NOT_ENOUGH_MONEY",
+    Outcome.NOT_FOUND: "ERR_TRANSACTION_DOES_NOT_EXIST",
+    Outcome.ROLLED_BACK: "ERR_TRANSACTION_ROLLED_BACK",
+    Outcome.CONFLICT: UNKNOWN,
+}
+
+
+class Token(str):
+    """A JSON number exactly as it was written in the body (``1500``, ``12.30``, a 30-digit id)."""
+
+
+class _Refused(Exception):
+    """The request is answered with ``status`` before reaching the wallet."""
+
+    def __init__(self, status: str) -> None:
+        super().__init__(status)
+        self.status = status
+
+
+def parse_flat(body: bytes) -> dict[str, Any]:
+    """The body as a flat object whose numbers are Tokens; _Refused(ERR_UNKNOWN) otherwise."""
+    try:
+        obj = json.loads(body, parse_int=Token, parse_float=Token, parse_constant=_no_constant)
+    except (ValueError, RecursionError) as exc:
+        raise _Refused(UNKNOWN) from exc
+    if not isinstance(obj, dict) or any(isinstance(v, (dict, list)) for v in obj.values()):
+        raise _Refused(UNKNOWN)
+    return obj
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(name)
+
+
+def signing_string(body: dict[str, Any]) -> str:
+    """The body's values in sorted-key order, joined by ',', rendered as JavaScript would."""
+    return ",".join(_js(body[key]) for key in sorted(body))
+
+
+def _js(value: Any) -> str:
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    return "null" if value is None else str(value)
+
+
+def signature_of(token: str, body: bytes) -> str:
+    """The X-Request-Signature of a raw body for ``token`` (ValueError if it is not a flat JSON object)."""
+    try:
+        parsed = parse_flat(body)
+    except _Refused as exc:
+        raise ValueError("not a flat JSON object") from exc
+    return _Account(IGamingAce(token, "", 0)).signature(parsed)
+
+
+class _Account:
+    """The configured account with its HMAC key prepared once."""
+
+    def __init__(self, config: IGamingAce) -> None:
+        self.config = config
+        self._mac = hmac.new(config.api_token.encode(), digestmod=hashlib.sha512)
+
+    def signature(self, body: dict[str, Any]) -> str:
+        mac = self._mac.copy()
+        mac.update(signing_string(body).encode())
+        return base64.b64encode(mac.digest()).decode()
+
+    def verify(self, body: dict[str, Any], given: str) -> None:
+        if not hmac.compare_digest(self.signature(body).encode(), given.encode("utf-8", "replace")):
+            raise _Refused(INTEGRITY)
+        window = self.config.replay_window
+        if window and not _fresh(body.get("timestamp"), window):
+            raise _Refused(INTEGRITY)
+
+
+def _fresh(timestamp: Any, window: int) -> bool:
+    """True when ``timestamp`` (unix seconds or milliseconds) is within ``window`` seconds of now."""
+    if not isinstance(timestamp, Token):
+        return False
+    seconds = Decimal(timestamp)
+    if seconds > 10**11:  # milliseconds
+        seconds /= 1000
+    return abs(Decimal(time.time()) - seconds) <= window
+
+
+class WireId(fields.Field[str]):
+    """An id sent as a JSON integer (any size, digits kept exactly) or a string of 1..MAX_ID chars."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
+        if isinstance(value, Token):
+            if not value.isdigit() or len(value) > MAX_ID:
+                raise ValidationError("must be a whole number")
+            return str(value)
+        if isinstance(value, str) and 1 <= len(value) <= MAX_ID:
+            return value
+        raise ValidationError(f"must be an integer or a string of 1-{MAX_ID} characters")
+
+
+class _Base(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    player = WireId(data_key="playerId", required=True)
+
+
+class _Round(_Base):
+    tx = WireId(data_key="transactionId", required=True)
+    round = WireId(data_key="roundId", required=True)
+    game = WireId(data_key="gameCode", load_default="")
+
+
+class _Bet(_Round):
+    currency = Currency(required=True)
+    amount = Amount(required=True)
+    bonus = fields.Raw(data_key="bonusId", load_default=None)  # ties a free-spin bet to its grant
+
+
+class _Win(_Round):
+    amount = Amount(required=True)
+
+
+class _BetWin(_Round):
+    bet = Amount(data_key="betAmount", required=True)
+    win = Amount(data_key="winAmount", required=True)
+
+
+class _Cancel(_Round):
+    reference = WireId(data_key="referenceId", load_default="")
+
+
+def _move(d: dict[str, Any], **kwargs: Any) -> Move:
+    return Move(PROVIDER, d["player"], d["tx"], round=d["round"], game=d["game"], **kwargs)
+
+
+def _balance(w: Wallet, d: dict[str, Any]) -> Result:
+    return w.player(d["player"], need_session=True)
+
+
+def _bet(w: Wallet, d: dict[str, Any]) -> Result:
+    bonus = "" if d["bonus"] in (None, "") else str(d["bonus"])
+    move = _move(d, bet=d["amount"], currency=d["currency"], need_session=True, index_round=True, bonus=bonus)
+    return w.debit(move)
+
+
+def _win(w: Wallet, d: dict[str, Any]) -> Result:
+    return w.credit(_move(d, win=d["amount"]))
+
+
+def _bet_win(w: Wallet, d: dict[str, Any]) -> Result:
+    return w.bet_win(_move(d, bet=d["bet"], win=d["win"], need_session=True))
+
+
+def _cancel(w: Wallet, d: dict[str, Any]) -> Result:
+    """Refund the bet named by referenceId, or every unrefunded bet of the round ('' reference)."""
+    return w.rollback(PROVIDER, d["player"], d["reference"], own_tx=d["tx"], kind="cancel", round_id=d["round"])
+
+
+_Command = tuple[Schema, Callable[[Wallet, dict[str, Any]], Result]]
+_COMMANDS: dict[str, _Command] = {
+    "balance": (_Base(), _balance),
+    "bet": (_Bet(), _bet),
+    "win": (_Win(), _win),
+    "betwin": (_BetWin(), _bet_win),
+    "cancel": (_Cancel(), _cancel),
+}
+
+
+def init_app(app: Flask, config: IGamingAce) -> None:
+    """Serve the callbacks for the configured account."""
+    app.extensions[PROVIDER] = _Account(config)
+    app.register_blueprint(bp)
+
+
+def _reply(status: str, balance: int | None = None) -> Response:
+    observe.outcome(status)
+    return wire.json_response({"balance": wire.money(balance or 0), "statusCode": status})
+
+
+@bp.post("/igamingace")
+def callback() -> Response:
+    account: _Account = current_app.extensions[PROVIDER]
+    observe.describe(PROVIDER, "unknown")
+    if (refusal := access.refused(account.config.sources)) is not None:
+        return refusal
+    try:
+        if not request.is_json:
+            raise _Refused(UNKNOWN)
+        body = parse_flat(request.get_data())
+        account.verify(body, request.headers.get("X-Request-Signature", ""))
+        command = _COMMANDS.get(body.get("command"))  # type: ignore[arg-type]
+        if command is None:
+            raise _Refused(UNKNOWN)
+        schema, apply = command
+        observe.describe(PROVIDER, str(body["command"]), body.get("playerId"), body.get("transactionId"))
+        data = schema.load(body)
+    except _Refused as refused:
+        return _reply(refused.status)
+    except ValidationError:
+        return _reply(UNKNOWN)
+    result = apply(services().wallet, data)
+    return _reply(_STATUS.get(result.outcome, UNKNOWN), result.balance)

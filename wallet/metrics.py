@@ -1,0 +1,87 @@
+"""Prometheus metrics: callbacks, latency, money moved, store failures, and the snapshot job's lag.
+
+Correct under several gunicorn workers: gunicorn.conf.py points PROMETHEUS_MULTIPROC_DIR at a
+directory shared by the workers, and /metrics merges their files. The snapshot lag is read from
+Redis at scrape time (the worker may run on another machine), so every web process reports it.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest, multiprocess
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+CALLBACKS = Counter(
+    "wallet_callbacks_total",
+    "Provider callbacks answered, by provider, operation and outcome.",
+    ["provider", "operation", "outcome"],
+)
+LATENCY = Histogram(
+    "wallet_callback_seconds",
+    "Time to answer a provider callback.",
+    ["provider", "operation"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 3.0),
+)
+MONEY = Counter(
+    "wallet_money_minor_total",
+    "Money moved by callbacks and the cashier, in minor units (cents).",
+    ["provider", "currency", "kind"],
+)
+REPLAYS = Counter(
+    "wallet_replays_total",
+    "Transaction ids seen again: duplicate (same request) or conflict (other parameters).",
+    ["provider", "kind"],
+)
+UNAVAILABLE = Counter(
+    "wallet_store_unavailable_total", "Requests answered 503 because Redis was unreachable.", ["surface"]
+)
+
+
+def money(provider: str, currency: str, kind: str, minor: int) -> None:
+    """Count ``minor`` (>= 0) units of ``kind`` (bet, win, rollback, deposit, withdrawal)."""
+    if minor > 0:
+        MONEY.labels(provider, currency, kind).inc(minor)
+
+
+class SnapshotCollector(Collector):
+    """Scrape-time gauges from Redis: the age of the oldest entry the snapshot job has not drained,
+    and the last batch the job recorded."""
+
+    def __init__(self, store: Any) -> None:
+        self.store = store
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        try:
+            oldest_ms, last = self.store.oldest_undrained_ms(), self.store.snapshot_report()
+        except Exception:  # a scrape must not fail because Redis is down: the 503 counter says it
+            return
+        lag = GaugeMetricFamily("wallet_snapshot_lag_seconds", "Age of the oldest ledger entry not yet in SQL.")
+        lag.add_metric([], 0.0 if oldest_ms is None else max(0.0, time.time() - oldest_ms / 1000))
+        yield lag
+        if last:
+            batch = GaugeMetricFamily("wallet_snapshot_last_batch_entries", "Entries in the worker's last batch.")
+            batch.add_metric([], float(last["entries"]))
+            yield batch
+            at = GaugeMetricFamily("wallet_snapshot_last_run_timestamp_seconds", "When the worker last drained.")
+            at.add_metric([], float(last["at"]))
+            yield at
+
+
+def exposition(store: Any) -> bytes:
+    """The text exposition of every worker's metrics plus the snapshot gauges."""
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    else:
+        from prometheus_client import REGISTRY
+
+        registry = REGISTRY
+    output = generate_latest(registry)
+    snapshot = CollectorRegistry()
+    snapshot.register(SnapshotCollector(store))
+    return output + generate_latest(snapshot)

@@ -1,0 +1,110 @@
+"""`wallet player ...`: manage players without curl, against the Redis in REDIS_URL."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from wallet.commands import cli_app, fail, services_of
+from wallet.core import Move, Outcome, Result
+from wallet.errors import StoreUnavailable
+from wallet.money import AmountError, format_amount, parse_amount
+
+
+@click.group()
+def player() -> None:
+    """Manage players (needs REDIS_URL: the embedded store lives inside `wallet serve`)."""
+
+
+@player.command("create")
+@click.argument("player_id")
+@click.argument("currency")
+def player_create(player_id: str, currency: str) -> None:
+    """Create PLAYER_ID with CURRENCY (e.g. EUR) and a zero balance."""
+    _show(player_id, _wallet().create_player(player_id, currency.upper()))
+
+
+@player.command("show")
+@click.argument("player_id")
+def player_show(player_id: str) -> None:
+    """Print a player's balance, currency and status."""
+    _show(player_id, _wallet().player(player_id))
+
+
+@player.command("block")
+@click.argument("player_id")
+def player_block(player_id: str) -> None:
+    """Refuse the player's bets (wins, rollbacks and balance reads still work)."""
+    _show(player_id, _wallet().set_status(player_id, "blocked"))
+
+
+@player.command("unblock")
+@click.argument("player_id")
+def player_unblock(player_id: str) -> None:
+    """Accept the player's bets again."""
+    _show(player_id, _wallet().set_status(player_id, "active"))
+
+
+@player.command("deposit")
+@click.argument("player_id")
+@click.argument("amount")
+@click.option("--key", required=True, help="Idempotency key: the same key never pays twice.")
+def player_deposit(player_id: str, amount: str, key: str) -> None:
+    """Credit AMOUNT (e.g. 100.00) to the player's balance."""
+    result = _wallet().credit(Move("cashier", player_id, key, win=_amount(amount)), kind="deposit")
+    _show(player_id, result)
+
+
+@player.command("withdraw")
+@click.argument("player_id")
+@click.argument("amount")
+@click.option("--key", required=True, help="Idempotency key: the same key never pays out twice.")
+def player_withdraw(player_id: str, amount: str, key: str) -> None:
+    """Debit AMOUNT from the player's balance (refused when it is short)."""
+    move = Move("cashier", player_id, key, bet=_amount(amount), check_blocked=False)
+    _show(player_id, _wallet().debit(move, kind="withdrawal"))
+
+
+def _amount(text: str) -> int:
+    try:
+        return parse_amount(text)
+    except AmountError as exc:
+        raise click.BadParameter(f"amount {exc}") from exc
+
+
+def _show(player_id: str, result: Result) -> None:
+    if result.outcome not in (Outcome.OK, Outcome.DUPLICATE):
+        fail(f"{player_id}: {result.outcome.value}")
+    fields = {"player": player_id, "outcome": result.outcome.value}
+    if result.balance is not None:
+        fields["balance"] = format_amount(result.balance)
+    for name in ("currency", "status", "reference"):
+        if getattr(result, name) is not None:
+            fields[name] = getattr(result, name)
+    click.echo("  ".join(f"{k}={v}" for k, v in fields.items()))
+
+
+def _wallet() -> Any:
+    services = services_of(cli_app())
+    if services.settings.embedded:
+        fail("REDIS_URL: not set; player commands need the Redis the service uses")
+    return _Guarded(services.wallet)
+
+
+class _Guarded:
+    """Wallet calls that turn an unreachable Redis into one line and exit status 1."""
+
+    def __init__(self, wallet: Any) -> None:
+        self._wallet = wallet
+
+    def __getattr__(self, name: str) -> Any:
+        method = getattr(self._wallet, name)
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                return method(*args, **kwargs)
+            except StoreUnavailable as exc:
+                fail(f"REDIS_URL: {exc}")
+
+        return call

@@ -1,0 +1,1 @@
+"""The provider simulator (`wallet simulate`): plays GitSlotPark or iGamingAce against a callback URL."""

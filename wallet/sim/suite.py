@@ -1,0 +1,284 @@
+"""The conformance suite: the scenarios aggregators check before go-live, run against any URL.
+
+Each scenario plays real signed callbacks and checks the answers and the balance. Scenarios
+that need more than one funded player, or a blocked one, need the operator API; without it they
+are reported as skipped, not passed.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from wallet.sim.operator import OperatorApi
+from wallet.sim.providers import Answer, Provider
+
+
+class Skip(Exception):
+    """The scenario cannot run here (it names what it needs)."""
+
+
+@dataclass
+class Context:
+    """What scenarios share: the provider side, the test player, the operator API when given."""
+
+    provider: Provider
+    player: str
+    ops: OperatorApi | None
+    run: str  # unique per run: transaction ids never collide with an earlier run
+
+    def tx(self, name: str) -> str:
+        return f"{self.run}-{name}"
+
+    def balance(self, player: str | None = None) -> int:
+        answer = self.provider.balance(player or self.player)
+        expect(answer, "OK")
+        if answer.balance is None:
+            raise AssertionError("balance missing from the answer")
+        return answer.balance
+
+    def fresh_player(self, suffix: str, amount: str) -> str:
+        """A player of this run with exactly ``amount`` (needs the operator API)."""
+        if self.ops is None:
+            raise Skip("needs the operator API (--api-key)")
+        player = f"{self.player}-{suffix}"
+        self.ops.ensure_player(player)
+        self.ops.set_status(player, "active")
+        self.ops.withdraw_all(player)
+        if amount != "0.00":
+            self.ops.deposit(player, amount)
+        self.ops.sign_in(player)
+        return player
+
+
+def expect(answer: Answer, code: str) -> None:
+    if answer.code != code:
+        raise AssertionError(f"expected {code}, got {answer.code} ({answer.raw})")
+
+
+def expect_equal(actual: object, expected: object, what: str) -> None:
+    if actual != expected:
+        raise AssertionError(f"{what}: expected {expected}, got {actual}")
+
+
+SCENARIOS: list[tuple[str, Callable[[Context], None]]] = []
+
+
+def scenario(name: str) -> Callable[[Callable[[Context], None]], Callable[[Context], None]]:
+    def register(fn: Callable[[Context], None]) -> Callable[[Context], None]:
+        SCENARIOS.append((name, fn))
+        return fn
+
+    return register
+
+
+@scenario("balance of a known player")
+def _balance_known(c: Context) -> None:
+    c.balance()
+
+
+@scenario("balance of an unknown player")
+def _balance_unknown(c: Context) -> None:
+    expect(c.provider.balance(f"nobody-{uuid.uuid4().hex[:8]}"), "NO_PLAYER")
+
+
+@scenario("bet")
+def _bet(c: Context) -> None:
+    before = c.balance()
+    answer = c.provider.bet(c.player, 100, c.tx("bet"), c.tx("r-bet"))
+    expect(answer, "OK")
+    expect_equal(answer.balance, before - 100, "balance after the bet")
+
+
+@scenario("win after a bet")
+def _win(c: Context) -> None:
+    expect(c.provider.bet(c.player, 100, c.tx("win-bet"), c.tx("r-win")), "OK")
+    before = c.balance()
+    expect_equal(c.provider.win(c.player, 250, c.tx("win"), c.tx("r-win")).balance, before + 250, "balance")
+
+
+@scenario("win without a bet")
+def _win_alone(c: Context) -> None:
+    before = c.balance()
+    expect_equal(c.provider.win(c.player, 50, c.tx("lone-win"), c.tx("r-lone")).balance, before + 50, "balance")
+
+
+@scenario("bet-win")
+def _bet_win(c: Context) -> None:
+    before = c.balance()
+    answer = c.provider.bet_win(c.player, 100, 300, c.tx("betwin"), c.tx("r-betwin"))
+    expect(answer, "OK")
+    expect_equal(answer.balance, before + 200, "balance after the bet-win")
+
+
+@scenario("zero amounts")
+def _zero(c: Context) -> None:
+    before = c.balance()
+    expect(c.provider.bet(c.player, 0, c.tx("zero-bet"), c.tx("r-zero")), "OK")
+    expect(c.provider.win(c.player, 0, c.tx("zero-win"), c.tx("r-zero")), "OK")
+    expect_equal(c.balance(), before, "balance")
+
+
+@scenario("insufficient funds")
+def _no_funds(c: Context) -> None:
+    before = c.balance()
+    expect(c.provider.bet(c.player, before + 100_000, c.tx("too-much"), c.tx("r-much")), "NO_FUNDS")
+    expect_equal(c.balance(), before, "balance")
+
+
+@scenario("duplicate bet, sequential")
+def _duplicate(c: Context) -> None:
+    before = c.balance()
+    first = c.provider.bet(c.player, 100, c.tx("dup"), c.tx("r-dup"))
+    again = c.provider.bet(c.player, 100, c.tx("dup"), c.tx("r-dup"))
+    expect(first, "OK")
+    expect(again, "OK")
+    expect_equal(c.balance(), before - 100, "balance (applied once)")
+
+
+@scenario("duplicate bet, 16 concurrent copies")
+def _duplicate_concurrent(c: Context) -> None:
+    before = c.balance()
+    answers = _together(16, lambda i: c.provider.bet(c.player, 100, c.tx("cdup"), c.tx("r-cdup")))
+    expect_equal({a.code for a in answers}, {"OK"}, "answers")
+    expect_equal(c.balance(), before - 100, "balance (applied once)")
+
+
+@scenario("conflicting replay")
+def _conflict(c: Context) -> None:
+    expect(c.provider.bet(c.player, 100, c.tx("conflict"), c.tx("r-conflict")), "OK")
+    before = c.balance()
+    expect(c.provider.bet(c.player, 200, c.tx("conflict"), c.tx("r-conflict")), "BAD_INPUT")
+    expect_equal(c.balance(), before, "balance")
+
+
+@scenario("same transaction id for two players")
+def _two_players(c: Context) -> None:
+    other = c.fresh_player("b", "5.00")
+    before = c.balance()
+    expect(c.provider.bet(c.player, 100, c.tx("shared"), c.tx("r-shared")), "OK")
+    expect_equal(c.provider.bet(other, 100, c.tx("shared"), c.tx("r-shared")).balance, 400, "other's balance")
+    expect_equal(c.balance(), before - 100, "balance")
+
+
+@scenario("rollback of a bet")
+def _rollback_bet(c: Context) -> None:
+    before = c.balance()
+    expect(c.provider.bet(c.player, 100, c.tx("rb-bet"), c.tx("r-rb1")), "OK")
+    expect(c.provider.rollback(c.player, c.tx("rb-bet"), c.tx("rb-bet-x")), "OK")
+    expect_equal(c.balance(), before, "balance")
+
+
+@scenario("rollback of a win")
+def _rollback_win(c: Context) -> None:
+    before = c.balance()
+    expect(c.provider.win(c.player, 100, c.tx("rb-win"), c.tx("r-rb2")), "OK")
+    expect(c.provider.rollback(c.player, c.tx("rb-win"), c.tx("rb-win-x")), "OK")
+    expect_equal(c.balance(), before, "balance")
+
+
+@scenario("rollback of a bet-win")
+def _rollback_bet_win(c: Context) -> None:
+    before = c.balance()
+    expect(c.provider.bet_win(c.player, 100, 50, c.tx("rb-bw"), c.tx("r-rb3")), "OK")
+    expect(c.provider.rollback(c.player, c.tx("rb-bw"), c.tx("rb-bw-x")), "OK")
+    expect_equal(c.balance(), before, "balance")
+
+
+@scenario("rollback before the bet, then the late bet")
+def _rollback_first(c: Context) -> None:
+    before = c.balance()
+    expect(c.provider.rollback(c.player, c.tx("late"), c.tx("late-x")), "NOT_FOUND")
+    expect(c.provider.bet(c.player, 100, c.tx("late"), c.tx("r-late")), "ROLLED_BACK")
+    expect_equal(c.balance(), before, "balance")
+
+
+@scenario("repeated rollback")
+def _rollback_twice(c: Context) -> None:
+    expect(c.provider.bet(c.player, 100, c.tx("twice"), c.tx("r-twice")), "OK")
+    expect(c.provider.rollback(c.player, c.tx("twice"), c.tx("twice-x1")), "OK")
+    before = c.balance()
+    expect(c.provider.rollback(c.player, c.tx("twice"), c.tx("twice-x2")), "ROLLED_BACK")
+    expect_equal(c.balance(), before, "balance")
+
+
+@scenario("invalid signature, tampered body")
+def _tampered(c: Context) -> None:
+    before = c.balance()
+    expect(c.provider.tampered(c.player), "BAD_SIGN")
+    expect_equal(c.balance(), before, "balance")
+
+
+@scenario("malformed body")
+def _malformed(c: Context) -> None:
+    answer = c.provider.malformed()
+    if answer.code not in ("BAD_INPUT", "BAD_SIGN"):
+        raise AssertionError(f"expected BAD_INPUT, got {answer.code}")
+
+
+@scenario("blocked player")
+def _blocked(c: Context) -> None:
+    player = c.fresh_player("blocked", "5.00")
+    assert c.ops is not None
+    c.ops.set_status(player, "blocked")
+    try:
+        expect(c.provider.bet(player, 100, c.tx("blocked-bet"), c.tx("r-blocked")), c.provider.blocked_code)
+        expect_equal(c.provider.win(player, 100, c.tx("blocked-win"), c.tx("r-blocked")).balance, 600, "win")
+    finally:
+        c.ops.set_status(player, "active")
+
+
+@scenario("20 concurrent bets on one player")
+def _concurrent_bets(c: Context) -> None:
+    player = c.fresh_player("race", "10.00")
+    answers = _together(20, lambda i: c.provider.bet(player, 100, c.tx(f"race-{i}"), c.tx("r-race")))
+    expect_equal(sum(a.code == "OK" for a in answers), 10, "bets accepted from a 10.00 balance")
+    expect_equal(sum(a.code == "NO_FUNDS" for a in answers), 10, "bets refused")
+    expect_equal(c.balance(player), 0, "balance")
+
+
+def _together(count: int, call: Callable[[int], Answer]) -> list[Answer]:
+    barrier = threading.Barrier(count)
+
+    def run(i: int) -> Answer:
+        barrier.wait()
+        return call(i)
+
+    with ThreadPoolExecutor(count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+def prepare(provider: Provider, player: str, ops: OperatorApi | None) -> Context:
+    """The context of a run; with the operator API the player is created, funded and signed in."""
+    if ops is not None:
+        ops.ensure_player(player)
+        ops.set_status(player, "active")
+        ops.deposit(player, "100.00")
+        ops.sign_in(player)
+    return Context(provider, player, ops, run=uuid.uuid4().hex[:10])
+
+
+def run_suite(context: Context) -> list[tuple[str, str, str]]:
+    """(scenario, PASS | FAIL | SKIP, detail) for every scenario, in order."""
+    results = []
+    for name, fn in SCENARIOS:
+        try:
+            fn(context)
+            results.append((name, "PASS", ""))
+        except Skip as skip:
+            results.append((name, "SKIP", str(skip)))
+        except Exception as exc:  # a scenario failing in any way is a FAIL line, never a crash
+            results.append((name, "FAIL", f"{exc.__class__.__name__}: {exc}"[:200]))
+    return results
+
+
+def table(results: list[tuple[str, str, str]]) -> str:
+    width = max(len(name) for name, _, _ in results)
+    lines = [f"{name:<{width}}  {status}  {detail}".rstrip() for name, status, detail in results]
+    passed = sum(status == "PASS" for _, status, _ in results)
+    failed = sum(status == "FAIL" for _, status, _ in results)
+    skipped = sum(status == "SKIP" for _, status, _ in results)
+    return "\n".join([*lines, f"{passed} passed, {failed} failed, {skipped} skipped"])

@@ -1,0 +1,286 @@
+"""The snapshot job: drain the Redis ledger streams into SQL exactly once, then trim them.
+
+One batch = read up to ``count`` entries past each shard's cursor, write their rows and the new
+cursors in ONE SQL transaction, commit, and only then trim the streams. A crash before the
+commit leaves SQL untouched (the entries are read again); a crash after it leaves entries that
+the cursor already skips. Either way every entry is written to SQL exactly once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+
+from wallet.db import balances, cursors, ledger_entries, transactions, upsert
+from wallet.errors import StoreUnavailable
+from wallet.store import SHARDS, Store
+
+log = logging.getLogger("wallet.snapshot")
+
+MONEY_KINDS = frozenset({"bet", "win", "betwin", "rollback", "cancel", "deposit", "withdrawal"})
+REVERSALS = frozenset({"rollback", "cancel"})
+
+
+@dataclass
+class Batch:
+    """What one drain pass read and wrote."""
+
+    entries: list[tuple[int, str, dict[str, str]]] = field(default_factory=list)
+    money_rows: int = 0
+    oldest_ms: int | None = None
+
+    @property
+    def lag_seconds(self) -> float:
+        """Age of the oldest entry this batch drained (0 when it drained nothing)."""
+        return 0.0 if self.oldest_ms is None else max(0.0, time.time() - self.oldest_ms / 1000)
+
+
+def entry_time(entry_id: str) -> datetime:
+    """The UTC time a stream entry was appended (its id starts with unix milliseconds)."""
+    return datetime.fromtimestamp(int(entry_id.split("-", 1)[0]) / 1000, tz=UTC)
+
+
+def next_id(entry_id: str) -> str:
+    """The smallest stream id after ``entry_id`` (XTRIM MINID keeps ids >= it)."""
+    ms, seq = entry_id.split("-", 1)
+    return f"{ms}-{int(seq) + 1}"
+
+
+def read_cursors(conn: Connection) -> dict[int, str]:
+    rows = conn.execute(sa.select(cursors.c.shard, cursors.c.last_id)).all()
+    return {shard: last for shard, last in rows}
+
+
+def drain_once(
+    store: Store, engine: Engine, count: int = 1000, before_commit: Any = None, before_trim: Any = None
+) -> Batch:
+    """One batch. ``before_commit``/``before_trim``: callables run at those points (tests use them
+    to kill the process there)."""
+    with engine.connect() as conn:
+        positions = read_cursors(conn)
+    batch = _read(store, positions, count)
+    if not batch.entries:
+        store.record_snapshot(0)  # the health page and /metrics show the worker is alive
+        return batch
+    with engine.begin() as conn:
+        _write(conn, batch)
+        last = _last_ids(batch)
+        upsert(conn, cursors, [{"shard": s, "last_id": i} for s, i in last.items()], ["shard"], ["last_id"])
+        if before_commit:
+            before_commit()
+    if before_trim:
+        before_trim()
+    _trim(store, last)
+    store.record_snapshot(len(batch.entries))
+    return batch
+
+
+def _read(store: Store, positions: dict[int, str], count: int) -> Batch:
+    batch = Batch()
+    for shard, entries in enumerate(store.read_ledgers(positions, count)):
+        for entry_id, fields in entries:
+            batch.entries.append((shard, entry_id, fields))
+            ms = int(entry_id.split("-", 1)[0])
+            batch.oldest_ms = ms if batch.oldest_ms is None else min(batch.oldest_ms, ms)
+    return batch
+
+
+def _last_ids(batch: Batch) -> dict[int, str]:
+    return {shard: entry_id for shard, entry_id, _ in batch.entries}  # entries are in stream order
+
+
+def _trim(store: Store, last: dict[int, str]) -> None:
+    store.trim_ledgers({shard: next_id(entry_id) for shard, entry_id in last.items()})
+
+
+def _write(conn: Connection, batch: Batch) -> None:
+    """All rows of a batch, inside the caller's SQL transaction."""
+    records: dict[tuple[str, str, str], dict[str, Any]] = {}
+    players: dict[str, dict[str, Any]] = {}
+    ledger: list[dict[str, Any]] = []
+    for shard, entry_id, e in batch.entries:
+        at = entry_time(entry_id)
+        _player_row(players, e, at)
+        if e["kind"] == "marker":
+            _record(records, e, at, state=e["state"], outcome=e["outcome"] or None, fingerprint=e["fp"] or None)
+            continue
+        if e["kind"] not in MONEY_KINDS:
+            continue
+        ledger.append(_ledger_row(conn, records, shard, entry_id, e, at))
+        if e.get("target", ""):
+            _reverse_target(conn, records, e, entry_id, at)
+        if e["tx"]:
+            _record(records, e, at, **_money_record(e, entry_id))
+    batch.money_rows = len(ledger)
+    if ledger:
+        conn.execute(sa.insert(ledger_entries), ledger)
+    record_columns = [c.name for c in transactions.c if c.name not in ("provider", "player", "tx")]
+    upsert(conn, transactions, list(records.values()), ["provider", "player", "tx"], record_columns)
+    _write_players(conn, players)
+
+
+def _money_record(e: dict[str, str], entry_id: str) -> dict[str, Any]:
+    reversal = e["kind"] in REVERSALS
+    return {
+        "state": "X" if reversal else "A",
+        "outcome": "OK" if reversal else None,
+        "delta": int(e["amount"]),
+        "fingerprint": e["fp"],
+        "entry_id": entry_id,
+        "balance_after": int(e["balance"]),
+        "target": e.get("target", "") or None,
+        "round": e.get("round"),
+        "game": e.get("game"),
+    }
+
+
+def _record(
+    records: dict[tuple[str, str, str], dict[str, Any]], e: dict[str, str], at: datetime, **values: Any
+) -> None:
+    key = (e["provider"], e["player"], e["tx"])
+    row = records.get(key) or {"provider": key[0], "player": key[1], "tx": key[2], "kind": e["kind"], "created_at": at}
+    row.update(
+        {
+            c: None
+            for c in (
+                "delta",
+                "fingerprint",
+                "entry_id",
+                "balance_after",
+                "round",
+                "game",
+                "outcome",
+                "target",
+                "rolled_back_by",
+            )
+            if c not in row
+        }
+    )
+    row.update(values, kind=e["kind"] if e["kind"] != "marker" else row["kind"], pruned=False)
+    records[key] = row
+
+
+def _reverse_target(
+    conn: Connection,
+    records: dict[tuple[str, str, str], dict[str, Any]],
+    e: dict[str, str],
+    entry_id: str,
+    at: datetime,
+) -> None:
+    key = (e["provider"], e["player"], e.get("target", ""))
+    if key not in records:
+        row = (
+            conn.execute(
+                sa.select(transactions).where(
+                    transactions.c.provider == key[0], transactions.c.player == key[1], transactions.c.tx == key[2]
+                )
+            )
+            .mappings()
+            .first()
+        )
+        if row is None:
+            log.warning("reversal %s of %s/%s/%s whose original is not in SQL", entry_id, *key)
+            return
+        records[key] = dict(row)
+    records[key].update(state="R", rolled_back_by=entry_id, pruned=False)  # back in Redis in full
+
+
+def _ledger_row(
+    conn: Connection,
+    records: dict[tuple[str, str, str], dict[str, Any]],
+    shard: int,
+    entry_id: str,
+    e: dict[str, str],
+    at: datetime,
+) -> dict[str, Any]:
+    round_id, game = e.get("round", ""), e.get("game", "")
+    if e.get("target", "") and not game:  # a reversal is reported under the game of what it reverses
+        original = records.get((e["provider"], e["player"], e.get("target", ""))) or _stored(conn, e)
+        if original:
+            round_id, game = round_id or original["round"] or "", original["game"] or ""
+    return {
+        "shard": shard,
+        "entry_id": entry_id,
+        "at": at,
+        "day": at.date(),
+        "provider": e["provider"],
+        "player": e["player"],
+        "tx": e["tx"],
+        "target": e.get("target", ""),
+        "kind": e["kind"],
+        "amount": int(e["amount"]),
+        "bet": int(e.get("bet", 0)),
+        "win": int(e.get("win", 0)),
+        "balance_after": int(e["balance"]),
+        "currency": e["currency"],
+        "round": round_id,
+        "game": game,
+        "bonus": e.get("bonus", ""),
+    }
+
+
+def _stored(conn: Connection, e: dict[str, str]) -> Any:
+    query = sa.select(transactions.c.round, transactions.c.game).where(
+        transactions.c.provider == e["provider"],
+        transactions.c.player == e["player"],
+        transactions.c.tx == e.get("target", ""),
+    )
+    return conn.execute(query).mappings().first()
+
+
+def _player_row(players: dict[str, dict[str, Any]], e: dict[str, str], at: datetime) -> None:
+    if "balance" not in e:  # markers move no money
+        return
+    row = players.setdefault(e["player"], {"player": e["player"]})
+    row.update(balance=int(e["balance"]), currency=e["currency"], updated_at=at)
+    if "status" in e:
+        row["status"] = e["status"]
+
+
+def _write_players(conn: Connection, players: dict[str, dict[str, Any]]) -> None:
+    with_status = [r for r in players.values() if "status" in r]
+    upsert(conn, balances, with_status, ["player"], ["balance", "currency", "status", "updated_at"])
+    without = [{**r, "status": "active"} for r in players.values() if "status" not in r]
+    upsert(conn, balances, without, ["player"], ["balance", "currency", "updated_at"])
+
+
+def run(store: Store, engine: Engine, every: float, retention: Any, stop: Any, count: int = 1000) -> None:
+    """Drain every ``every`` seconds until ``stop`` (a threading.Event) is set; prune hourly.
+
+    A full batch is followed at once by the next (catching up); SQL or Redis being down is
+    logged and retried at the next tick, and nothing is trimmed that SQL has not committed.
+    """
+    from wallet.archive import prune
+
+    last_prune = 0.0
+    while not stop.is_set():
+        full = False
+        try:
+            started = time.monotonic()
+            batch = drain_once(store, engine, count=count)
+            full = any(sum(1 for s, _, _ in batch.entries if s == shard) >= count for shard in range(SHARDS))
+            if batch.entries:
+                log.info(
+                    "snapshot: %d entries (%d balance changes) in %.0f ms, lag %.1f s",
+                    len(batch.entries),
+                    batch.money_rows,
+                    (time.monotonic() - started) * 1000,
+                    batch.lag_seconds,
+                )
+            if time.monotonic() - last_prune > 3600:
+                last_prune = time.monotonic()
+                pruned = prune(store, engine, retention)
+                if pruned:
+                    log.info("snapshot: pruned %d transaction records past retention", pruned)
+        except sa.exc.SQLAlchemyError as exc:
+            log.warning("snapshot: SQL unavailable (%s); retrying in %s s", exc.__class__.__name__, every)
+        except StoreUnavailable as exc:
+            log.warning("snapshot: Redis unavailable (%s); retrying in %s s", exc, every)
+        if not full:
+            stop.wait(every)

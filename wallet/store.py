@@ -1,0 +1,282 @@
+"""Redis access: connection, key layout and the registered Lua scripts (the only module that talks to Redis).
+
+Key layout. Every key of a player carries the hash tag of the player's ledger shard, so one
+script call touches one Redis Cluster slot and the player's ledger stream lives beside them:
+
+    <prefix>:{s<N>}:player:<player>            hash: balance (minor units), currency, status
+    <prefix>:{s<N>}:tx:<provider>:<player>     hash: transaction id -> record (lua/_shared.lua)
+    <prefix>:{s<N>}:session:<player>           string with a TTL: the open game session
+    <prefix>:{s<N>}:round:<provider>:<player>:<round>   set with a TTL: bet ids of a round
+    <prefix>:{s<N>}:freespins:<player>         hash: free-spin grant id -> grant (JSON)
+    <prefix>:cache:<name>, <prefix>:platform:<provider>:slots   catalogs, platform call slots
+    <prefix>:{s<N>}:ledger                     stream: one entry per balance change
+
+N = crc32(player id) mod SHARDS. SHARDS is part of the data layout: changing it moves players
+to other shards, so it is a constant, not a setting.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+import uuid
+import zlib
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import redis
+from redis.backoff import ExponentialBackoff
+from redis.cluster import RedisCluster
+from redis.retry import Retry
+
+from wallet.errors import StoreUnavailable
+
+SHARDS = 64
+LUA_DIR = Path(__file__).resolve().parent.parent / "lua"
+SCRIPT_NAMES = tuple(sorted(p.stem for p in LUA_DIR.glob("*.lua") if not p.stem.startswith("_")))
+
+
+def _read_scripts() -> dict[str, str]:
+    shared = (LUA_DIR / "_shared.lua").read_text()
+    return {name: shared + (LUA_DIR / f"{name}.lua").read_text() for name in SCRIPT_NAMES}
+
+
+_SOURCES = _read_scripts()
+
+
+@dataclass(frozen=True, slots=True)
+class PlayerKeys:
+    """The Redis keys of one player (all in one hash slot)."""
+
+    prefix: str
+    shard: int
+    player: str
+
+    @property
+    def tag(self) -> str:
+        return f"{self.prefix}:{{s{self.shard}}}"
+
+    @property
+    def account(self) -> str:
+        return f"{self.tag}:player:{self.player}"
+
+    @property
+    def session(self) -> str:
+        return f"{self.tag}:session:{self.player}"
+
+    @property
+    def ledger(self) -> str:
+        return f"{self.tag}:ledger"
+
+    def txs(self, provider: str) -> str:
+        return f"{self.tag}:tx:{provider}:{self.player}"
+
+    @property
+    def free_spins(self) -> str:
+        return f"{self.tag}:freespins:{self.player}"
+
+    def round(self, provider: str, round_id: str) -> str:
+        return f"{self.tag}:round:{provider}:{self.player}:{round_id}"
+
+
+def shard_of(player: str) -> int:
+    """The ledger shard of a player: stable across processes and versions."""
+    return zlib.crc32(player.encode()) % SHARDS
+
+
+def connect(url: str | None) -> redis.Redis:
+    """A client for ``url``, or an in-process fakeredis server when ``url`` is None.
+
+    A Redis Cluster is recognised from the server (INFO cluster) and gets a cluster client,
+    which follows MOVED/ASK redirections; every script touches one slot, so nothing else changes.
+    """
+    if url is None:
+        import fakeredis
+
+        return fakeredis.FakeRedis(server=fakeredis.FakeServer(), decode_responses=True)
+    options: dict[str, Any] = {"decode_responses": True, "socket_timeout": 0.5, "socket_connect_timeout": 0.5}
+    client = redis.Redis.from_url(
+        url, retry=Retry(ExponentialBackoff(cap=0.1, base=0.01), retries=1), health_check_interval=30, **options
+    )
+    if _is_cluster(client):
+        client.close()
+        cluster_retry = Retry(ExponentialBackoff(cap=0.1, base=0.01), retries=1)
+        return RedisCluster.from_url(url, retry=cluster_retry, **options)  # type: ignore[return-value]
+    return client
+
+
+def _is_cluster(client: redis.Redis) -> bool:
+    try:
+        return bool(client.info("cluster").get("cluster_enabled"))
+    except redis.RedisError:  # unreachable now: it is taken as a single Redis (healthz shows it)
+        return False
+
+
+#: Redis failures that mean "not now" (unreachable, stalled, cluster without a master for the
+#: slot, loading): callbacks answer 503 and the provider retries or cancels.
+UNAVAILABLE = (
+    redis.ConnectionError,
+    redis.TimeoutError,
+    redis.exceptions.ClusterError,
+    redis.exceptions.TryAgainError,
+    redis.exceptions.RedisClusterException,
+)
+
+
+@contextmanager
+def _unavailable() -> Iterator[None]:
+    """Turn Redis connection failures, timeouts and cluster outages into StoreUnavailable."""
+    try:
+        yield
+    except UNAVAILABLE as exc:
+        raise StoreUnavailable(f"redis: {exc.__class__.__name__}") from exc
+
+
+class Store:
+    """The wallet's view of Redis: key names plus one method per script call."""
+
+    def __init__(self, client: redis.Redis, prefix: str = "wallet") -> None:
+        self.client = client
+        self.prefix = prefix
+        self._shas = {name: hashlib.sha1(src.encode()).hexdigest() for name, src in _SOURCES.items()}
+
+    def keys(self, player: str) -> PlayerKeys:
+        return PlayerKeys(self.prefix, shard_of(player), player)
+
+    def ledger_key(self, shard: int) -> str:
+        return f"{self.prefix}:{{s{shard}}}:ledger"
+
+    def run(self, script: str, keys: Sequence[str], args: Sequence[Any]) -> list[Any]:
+        """Call one script by its SHA1, sending its source once per node when the node lacks it."""
+        with _unavailable():
+            try:
+                return self.client.evalsha(self._shas[script], len(keys), *keys, *args)  # type: ignore[no-any-return]
+            except redis.exceptions.NoScriptError:
+                # First use on this node, or after SCRIPT FLUSH / a restart: EVAL runs it and caches
+                # it on the node that owns the keys. (redis-py's Script would SCRIPT LOAD on every
+                # node instead, which fails while one cluster master is down.)
+                return self.client.eval(_SOURCES[script], len(keys), *keys, *args)  # type: ignore[no-any-return]
+
+    def read_ledgers(self, after: dict[int, str], count: int) -> list[list[tuple[str, dict[str, str]]]]:
+        """Per shard, up to ``count`` ledger entries after the id in ``after`` (default: from the start)."""
+        with _unavailable():
+            pipe = self.client.pipeline(transaction=False)
+            for shard in range(SHARDS):
+                pipe.xrange(self.ledger_key(shard), min=f"({after.get(shard, '0-0')}", count=count)
+            return pipe.execute()
+
+    def trim_ledgers(self, keep_from: dict[int, str]) -> None:
+        """Delete each shard's entries before the id in ``keep_from``."""
+        with _unavailable():
+            pipe = self.client.pipeline(transaction=False)
+            for shard, entry_id in keep_from.items():
+                pipe.xtrim(self.ledger_key(shard), minid=entry_id, approximate=False)
+            pipe.execute()
+
+    @contextmanager
+    def slot(self, name: str, limit: int, wait: float = 1.0, lifetime_ms: int = 30_000) -> Iterator[bool]:
+        """Hold one of ``limit`` slots shared by every process for the block; yields False when none
+        came free within ``wait`` seconds (the caller then reports itself busy)."""
+        key, token = f"{self.prefix}:platform:{name}:slots", uuid.uuid4().hex
+        deadline = time.monotonic() + wait
+        while not (taken := self.run("slot", [key], ["take", token, time.time_ns() // 10**6, lifetime_ms, limit])):
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(0.02)
+        try:
+            yield bool(taken)
+        finally:
+            if taken:
+                self.run("slot", [key], ["give", token])
+
+    def cache_get(self, name: str) -> str | None:
+        with _unavailable():
+            value = self.client.get(f"{self.prefix}:cache:{name}")
+            return None if value is None else str(value)
+
+    def cache_set(self, name: str, value: str, ttl: int) -> None:
+        with _unavailable():
+            self.client.set(f"{self.prefix}:cache:{name}", value, ex=ttl)
+
+    def record_grant(self, player: str, grant: str, record: str) -> None:
+        """Remember a free-spin grant with the player (hash wallet:{sN}:freespins:<player>)."""
+        with _unavailable():
+            self.client.hset(self.keys(player).free_spins, grant, record)
+
+    def grants(self, player: str) -> list[str]:
+        with _unavailable():
+            return [str(v) for v in self.client.hvals(self.keys(player).free_spins)]
+
+    def oldest_undrained_ms(self) -> int | None:
+        """Time (unix ms) of the oldest entry still in any ledger stream; None when all are drained."""
+        with _unavailable():
+            pipe = self.client.pipeline(transaction=False)
+            for shard in range(SHARDS):
+                pipe.xrange(self.ledger_key(shard), count=1)
+            firsts = [entries[0][0] for entries in pipe.execute() if entries]
+        return min(int(entry_id.split("-", 1)[0]) for entry_id in firsts) if firsts else None
+
+    def snapshot_report(self) -> dict[str, Any] | None:
+        """The snapshot job's last batch, as it recorded it (record_snapshot)."""
+        with _unavailable():
+            raw = self.client.get(f"{self.prefix}:snapshot:last")
+        return None if raw is None else dict(json.loads(raw))
+
+    def record_snapshot(self, entries: int) -> None:
+        with _unavailable():
+            self.client.set(f"{self.prefix}:snapshot:last", json.dumps({"entries": entries, "at": time.time()}))
+
+    def has_keys(self) -> bool:
+        """True when any key under this store's prefix exists."""
+        with _unavailable():
+            return next(self.client.scan_iter(match=f"{self.prefix}:*", count=1000), None) is not None
+
+    def players(self) -> set[str]:
+        """Every player with an account (a SCAN: for tools, never for callbacks)."""
+        with _unavailable():
+            keys = self.client.scan_iter(match=f"{self.prefix}:{{s*}}:player:*", count=1000)
+            return {key.split(":player:", 1)[1] for key in keys}
+
+    def write_accounts(self, rows: Sequence[tuple[str, int, str, str]]) -> None:
+        """Restore accounts: (player, balance, currency, status) each."""
+        with _unavailable():
+            pipe = self.client.pipeline(transaction=False)
+            for player, balance, currency, status in rows:
+                pipe.hset(
+                    self.keys(player).account, mapping={"balance": balance, "currency": currency, "status": status}
+                )
+            pipe.execute()
+
+    def write_records(self, rows: Sequence[tuple[str, str, str, str]]) -> None:
+        """Restore transaction records: (provider, player, transaction id, record) each."""
+        with _unavailable():
+            pipe = self.client.pipeline(transaction=False)
+            for provider, player, tx, record in rows:
+                pipe.hset(self.keys(player).txs(provider), tx, record)
+            pipe.execute()
+
+    def balances_and_undrained(self, players: Sequence[str], after: dict[int, str]) -> dict[str, tuple[int, int]]:
+        """Per player: (Redis balance, sum of its ledger amounts after the shard's cursor), each shard
+        read in one script call (lua/undrained.lua) so that a callback cannot fall between the reads."""
+        by_shard: dict[int, list[str]] = {}
+        for player in players:
+            by_shard.setdefault(shard_of(player), []).append(player)
+        found: dict[str, tuple[int, int]] = {}
+        for shard, members in by_shard.items():
+            keys = [self.ledger_key(shard), *(self.keys(p).account for p in members)]
+            reply = self.run("undrained", keys, [after.get(shard, "0-0"), *members])
+            for player, balance, undrained in zip(members, reply[0::2], reply[1::2], strict=True):
+                if balance is not None:
+                    found[player] = (int(balance), int(undrained))
+        return found
+
+    def ping(self) -> bool:
+        """True when Redis answers."""
+        try:
+            return bool(self.client.ping())
+        except UNAVAILABLE:
+            return False
