@@ -25,7 +25,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def wait_until_up(base: str, path: str = "/healthz", seconds: float = 10.0) -> None:
+def wait_until_up(base: str, path: str = "/healthz", seconds: float = 20.0) -> None:
     """Poll ``base + path`` until the server answers anything."""
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:

@@ -17,7 +17,7 @@ from wallet.snapshot import drain_once
 
 
 def _csrf(client: FlaskClient) -> str:
-    with client.session_transaction() as session:
+    with client.session_transaction("/backoffice/") as session:
         return str(session["csrf"])
 
 

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -114,8 +113,13 @@ def test_snapshot_worker_stops_on_sigterm(tmp_path: Path) -> None:
         stderr=subprocess.STDOUT,
         text=True,
     )
-    time.sleep(2)
+    assert proc.stdout is not None
+    retries = 0
+    while retries < 3:  # SIGTERM only once the job is up and has retried: a slow start cannot race it
+        line = proc.stdout.readline()
+        assert line, "the snapshot job exited before SIGTERM"
+        retries += "Redis unavailable" in line
     proc.send_signal(signal.SIGTERM)
     output, _ = proc.communicate(timeout=15)
     assert proc.returncode == 0, output
-    assert "Redis unavailable" in output and "snapshot job: stopped" in output
+    assert "snapshot job: stopped" in output

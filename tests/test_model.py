@@ -93,6 +93,7 @@ class WalletMachine(RuleBasedStateMachine):
     def teardown(self) -> None:
         for key in self.client.scan_iter(match=f"{self.prefix}:*", count=1000):
             self.client.delete(key)
+        self.client.close()
 
     def check(self, got: Outcome, expected: Outcome) -> None:
         assert got is expected, f"wallet said {got}, the model {expected}"

@@ -19,6 +19,8 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, session, url_for
+from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response as BaseResponse
 
 from wallet import history, operator_api, recovery
@@ -32,10 +34,20 @@ bp = Blueprint("backoffice", __name__, url_prefix="/backoffice", template_folder
 Page = str | BaseResponse
 
 
+class _BackOfficeSessions(SecureCookieSessionInterface):
+    """Session cookies for the back office only: callbacks and the API never pay for reading one."""
+
+    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+        if not request.path.startswith("/backoffice"):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
 def init_app(app: Flask, operator_key: str) -> None:
     """Sessions are signed with a key derived from the operator key (rotating it logs everyone out)."""
     app.secret_key = hmac.new(operator_key.encode(), b"wallet backoffice session", hashlib.sha256).hexdigest()
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict")
+    app.session_interface = _BackOfficeSessions()
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_PATH="/backoffice")
     app.register_blueprint(bp)
 
 
