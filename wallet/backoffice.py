@@ -18,9 +18,8 @@ from functools import wraps
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, Request, abort, flash, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSessionInterface, SessionMixin
-from werkzeug.wrappers import Request
 from werkzeug.wrappers import Response as BaseResponse
 
 from wallet import history, operator_api, recovery
