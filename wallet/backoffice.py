@@ -19,7 +19,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask import Blueprint, Flask, Request, abort, flash, redirect, render_template, request, session, url_for
-from flask.sessions import SecureCookieSessionInterface, SessionMixin
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.wrappers import Response as BaseResponse
 
 from wallet import history, operator_api, recovery
@@ -36,7 +36,7 @@ Page = str | BaseResponse
 class _BackOfficeSessions(SecureCookieSessionInterface):
     """Session cookies for the back office only: callbacks and the API never pay for reading one."""
 
-    def open_session(self, app: Flask, request: Request) -> SessionMixin | None:
+    def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         if not request.path.startswith("/backoffice"):
             return self.make_null_session(app)
         return super().open_session(app, request)
