@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint clean bench
+.PHONY: install run test lint clean bench bench-tools
 
 install: $(STAMP)
 
@@ -29,8 +29,13 @@ lint: install
 clean:
 	rm -rf $(VENV) *.egg-info .pytest_cache .mypy_cache .ruff_cache
 
-# make bench: the load benchmark (needs redis-server and wrk: `apt-get install redis-server wrk`).
+# make bench: the load benchmark; installs wrk and redis-server from Debian's packages when missing.
 bench: install
-	@command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk"; exit 1; }
-	@command -v redis-server >/dev/null || { echo "redis-server is missing: apt-get install redis-server"; exit 1; }
+	@command -v wrk >/dev/null && command -v redis-server >/dev/null || $(MAKE) --no-print-directory bench-tools
 	$(BIN)/python bench/run.py
+
+bench-tools:
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "installing wrk and redis-server"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk redis-server >/dev/null; \
+	else echo "the benchmark needs wrk and redis-server: sudo apt-get install wrk redis-server"; exit 1; fi

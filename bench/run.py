@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import resource
 import signal
 import socket
 import subprocess
@@ -120,6 +121,42 @@ def _mixed(gsp: GitSlotPark, rng: random.Random, n: int) -> tuple[str, str]:
     return "/gitslotpark/GetBalance", json.dumps({"agentID": AGENT, "userID": player, "sign": gsp.sign(AGENT, player)})
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU the processes have used so far (from /proc)."""
+    total = 0
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except FileNotFoundError:
+            continue
+        total += int(stat[11]) + int(stat[12])
+    return total / TICK
+
+
+def process_tree(pid: int) -> list[int]:
+    """A gunicorn master and its workers."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [pid, *map(int, children)]
+
+
+def measured(url: str, file: Path, web: list[int], redis_pid: int) -> dict[str, float]:
+    """wrk's figures plus the CPU microseconds per request spent by the web server, Redis and wrk."""
+    before = cpu_seconds(web), cpu_seconds([redis_pid]), _children_cpu()
+    figures = wrk(url, file)
+    after = cpu_seconds(web), cpu_seconds([redis_pid]), _children_cpu()
+    for name, start, end in zip(("web_us", "redis_us", "wrk_us"), before, after, strict=True):
+        figures[name] = (end - start) / figures["requests"] * 1e6
+    return figures
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def wrk(url: str, file: Path) -> dict[str, float]:
     out = subprocess.run(
         [
@@ -220,15 +257,20 @@ def main() -> None:
             command = [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", *tuning, *args]
             procs.append(start(command, env, port, path))
         files = request_files(data)
-        targets = {"a": minimal_port, "b": minimal_port, "c": wallet_port, "d": wallet_port}
+        minimal_proc, wallet_proc = procs[1], procs[2]
+        targets = {"a": minimal_proc, "b": minimal_proc, "c": wallet_proc, "d": wallet_proc}
+        ports = {minimal_proc: minimal_port, wallet_proc: wallet_port}
         runs: dict[str, list[dict[str, float]]] = {t: [] for t in targets}
         for round_no in range(ROUNDS):
-            for target, port in targets.items():
-                figures = wrk(f"http://127.0.0.1:{port}", files[target])
+            for target, proc in targets.items():
+                url = f"http://127.0.0.1:{ports[proc]}"
+                figures = measured(url, files[target], process_tree(proc.pid), procs[0].pid)
                 runs[target].append(figures)
                 print(
                     f"round {round_no + 1} ({target}): {figures['rps']:.0f} req/s, p50 {figures['p50_ms']:.2f} ms, "
-                    f"p99 {figures['p99_ms']:.2f} ms, errors {figures['errors']}, non-2xx {figures['non2xx']}"
+                    f"p99 {figures['p99_ms']:.2f} ms, errors {figures['errors']}, non-2xx {figures['non2xx']}, "
+                    f"CPU us/request: web {figures['web_us']:.0f}, redis {figures['redis_us']:.0f}, "
+                    f"wrk {figures['wrk_us']:.0f}"
                 )
         costs = script_costs(redis_url)
         report(runs, costs, " ".join(tuning) or "gunicorn.conf.py defaults")
@@ -238,6 +280,7 @@ def main() -> None:
             proc.wait(15)
 
 
+CPU = ("web_us", "redis_us", "wrk_us")
 NAMES = {
     "a": "(a) framework ceiling: Flask, parse JSON, constant answer",
     "b": "(b) floor: (a) + one trivial EVALSHA",
@@ -248,7 +291,7 @@ NAMES = {
 
 def report(runs: dict[str, list[dict[str, float]]], costs: dict[str, float], workers: str) -> None:
     best = {
-        t: {k: median(r[k] for r in rs) for k in ("rps", "p50_ms", "p99_ms", "errors", "non2xx")}
+        t: {k: median(r[k] for r in rs) for k in ("rps", "p50_ms", "p99_ms", "errors", "non2xx", *CPU)}
         for t, rs in runs.items()
     }
     a, b = best["a"]["rps"], best["b"]["rps"]
@@ -256,6 +299,9 @@ def report(runs: dict[str, list[dict[str, float]]], costs: dict[str, float], wor
         f"| {NAMES[t]} | {f['rps']:.0f} | {f['p50_ms']:.2f} | {f['p99_ms']:.2f} | {f['rps'] / a:.0%} | "
         f"{f['rps'] / b:.0%} | {f['errors']:.0f} / {f['non2xx']:.0f} |"
         for t, f in best.items()
+    ]
+    cpu_rows = [
+        f"| {t} | {' | '.join(f'{f[k]:.0f}' for k in CPU)} | {sum(f[k] for k in CPU):.0f} |" for t, f in best.items()
     ]
     cost_rows = [f"| {name}.lua | {rate:,.0f} |" for name, rate in costs.items()]
     mix_ok = best["d"]["rps"] >= 0.9 * b and best["d"]["p99_ms"] < 15
@@ -272,6 +318,13 @@ Redis server on loopback without persistence.
 {chr(10).join(rows)}
 
 Target: the mix at least 90 % of (b) and p99 under 15 ms: **{"met" if mix_ok else "NOT met"}**.
+
+Where the time goes: CPU microseconds per request (user + system, from /proc), by process. On
+{os.cpu_count()} cores a target can serve at most {os.cpu_count()} s / its total per request.
+
+| target | web server (gunicorn workers) | Redis | wrk | total |
+|---|---|---|---|---|
+{chr(10).join(cpu_rows)}
 
 Redis-side cost of each script (server calls per second = 1e6 / usec_per_call of EVALSHA, best of 3 x 10,000 calls):
 

@@ -64,6 +64,18 @@ def _role(node: RedisProcess) -> dict[str, object]:
         client.close()
 
 
+def _replicated(master: RedisProcess, nodes: list[RedisProcess]) -> None:
+    """Wait until the master's replica holds every write the master has: replication is
+    asynchronous, so only replicated writes can survive a failover (README: the loss window)."""
+    target = int(str(_role(master)["master_repl_offset"]))
+    for _ in range(100):
+        replicas = [r for r in map(_role, nodes) if r.get("master_port") == master.port]
+        if replicas and all(int(str(r["slave_repl_offset"])) >= target for r in replicas):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the replica of {master.port} did not catch up")
+
+
 class RedisProcess:
     """A redis-server of the test's own, on a free loopback port, in its own directory."""
 
@@ -303,6 +315,7 @@ def test_cluster_master_lost(cluster: list[RedisProcess], prefix: str, tmp_path:
     on_victim = [p for p in players if _port_of(client, app, p) == victim_port]
     elsewhere = [p for p in players if p not in on_victim]
     client.close()
+    _replicated(victim, cluster)
     victim.kill()
     assert app.test_client().post("/gitslotpark/GetBalance", json=_signed(on_victim[0])).status_code == 503
     assert gsp.withdraw(elsewhere[0], "1.00", "t1")["balance"] == 9.00
