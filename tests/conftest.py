@@ -25,7 +25,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
 from wallet import create_app, db
-from wallet.store import connect
+from wallet.store import close, connect
 
 REAL_REDIS_URL = os.environ.get("REDIS_URL")
 REAL_DATABASE_URL = os.environ.get("DATABASE_URL")
@@ -48,9 +48,14 @@ def redis_client(prefix: str) -> Iterator[redis.Redis]:
         return
     client = connect(REAL_REDIS_URL)
     yield client
+    forget(client, prefix)
+
+
+def forget(client: redis.Redis, prefix: str) -> None:
+    """Delete a test's keys from the real Redis and close the client."""
     for key in client.scan_iter(match=f"{prefix}:*", count=1000):
         client.delete(key)
-    client.close()
+    close(client)
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,7 @@ from tests.servers import BIN, gunicorn_env, running
 from wallet import create_app, recovery
 from wallet.sim import play
 from wallet.sim.providers import GitSlotPark
-from wallet.store import connect, shard_of
+from wallet.store import close, connect, shard_of
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER = shutil.which("redis-server")
@@ -53,7 +53,7 @@ def _plain(port: int, command: str, *args: str):  # type: ignore[no-untyped-def]
     try:
         return client.execute_command(command, *args)
     finally:
-        client.close()
+        close(client)
 
 
 def _role(node: RedisProcess) -> dict[str, object]:
@@ -61,7 +61,7 @@ def _role(node: RedisProcess) -> dict[str, object]:
     try:
         return dict(client.info("replication"))
     finally:
-        client.close()
+        close(client)
 
 
 def _replicated(master: RedisProcess, nodes: list[RedisProcess]) -> None:
@@ -135,7 +135,7 @@ def _close_clients() -> Iterator[None]:
     yield
     while _APPS:
         services = _APPS.pop().extensions["wallet"]  # type: ignore[attr-defined]
-        services.store.client.close()
+        close(services.store.client)
         services.db.dispose()
     # redis-py's cluster client drops (without closing) the node clients of a topology it replaced
     # after a failover; collect them here, quietly, rather than in some later test.
@@ -314,7 +314,7 @@ def test_cluster_master_lost(cluster: list[RedisProcess], prefix: str, tmp_path:
     victim = next(n for n in cluster if n.port == victim_port)
     on_victim = [p for p in players if _port_of(client, app, p) == victim_port]
     elsewhere = [p for p in players if p not in on_victim]
-    client.close()
+    close(client)
     _replicated(victim, cluster)
     victim.kill()
     assert app.test_client().post("/gitslotpark/GetBalance", json=_signed(on_victim[0])).status_code == 503
@@ -343,7 +343,7 @@ def test_shards_spread_over_the_cluster(cluster: list[RedisProcess]) -> None:
     """The 64 ledger shards land on every master, so the journal load is spread."""
     client = connect(cluster[0].url)
     ports = {int(client.get_node_from_key(f"wallet:{{s{shard}}}:ledger").port) for shard in range(64)}
-    client.close()
+    close(client)
     assert len(ports) == 3
     assert shard_of("c0") in range(64)
 

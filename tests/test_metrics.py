@@ -10,7 +10,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import OPERATOR_KEY, REAL_REDIS_URL, Ace, Operator, Provider, make_env
+from tests.conftest import OPERATOR_KEY, REAL_REDIS_URL, Ace, Operator, Provider, forget, make_env
 from tests.servers import BIN, free_port, gunicorn_env, running
 from wallet import create_app
 from wallet.store import connect
@@ -119,10 +119,7 @@ def test_counts_across_gunicorn_workers(app: Flask, prefix: str, tmp_path: Path)
             text = requests.get(f"{base}/metrics", headers={"Authorization": f"Bearer {OPERATOR_KEY}"}, timeout=5).text
     finally:
         if REAL_REDIS_URL:
-            client = connect(REAL_REDIS_URL)
-            for key in client.scan_iter(match=f"{prefix}:*"):
-                client.delete(key)
-            client.close()
+            forget(connect(REAL_REDIS_URL), prefix)
     samples = _samples(text)
     key = ("wallet_callbacks_total", (("operation", "GetBalance"), ("outcome", "3"), ("provider", "gitslotpark")))
     assert samples[key] == 40

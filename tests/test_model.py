@@ -11,7 +11,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from tests.conftest import MONEY_KINDS, REAL_REDIS_URL
+from tests.conftest import MONEY_KINDS, REAL_REDIS_URL, forget
 from wallet.core import Move, Outcome, Wallet
 from wallet.store import Store, connect
 
@@ -91,9 +91,7 @@ class WalletMachine(RuleBasedStateMachine):
             assert self.wallet.create_player(player, "EUR").outcome is Outcome.OK
 
     def teardown(self) -> None:
-        for key in self.client.scan_iter(match=f"{self.prefix}:*", count=1000):
-            self.client.delete(key)
-        self.client.close()
+        forget(self.client, self.prefix)
 
     def check(self, got: Outcome, expected: Outcome) -> None:
         assert got is expected, f"wallet said {got}, the model {expected}"

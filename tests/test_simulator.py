@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REAL_REDIS_URL
+from tests.conftest import REAL_REDIS_URL, forget
 from tests.servers import BIN, free_port, gunicorn_env, running
 from wallet.store import connect
 
@@ -37,10 +37,7 @@ def _gunicorn(prefix: str, tmp_path: Path, **extra: str) -> Iterator[str]:
             yield url
     finally:
         if REAL_REDIS_URL:
-            client = connect(REAL_REDIS_URL)
-            for key in client.scan_iter(match=f"{prefix}:*", count=1000):
-                client.delete(key)
-            client.close()
+            forget(connect(REAL_REDIS_URL), prefix)
 
 
 @pytest.fixture

@@ -109,6 +109,16 @@ def connect(url: str | None) -> redis.Redis:
     return client
 
 
+def close(client: redis.Redis) -> None:
+    """Close a client and every socket it opened. A cluster client made from a URL gives its node
+    clients pools they do not own, so redis-py's close() leaves those open: disconnect them here."""
+    if isinstance(client, RedisCluster):
+        for node in client.get_nodes():
+            if node.redis_connection is not None:
+                node.redis_connection.connection_pool.disconnect()
+    client.close()
+
+
 def _is_cluster(client: redis.Redis) -> bool:
     try:
         return bool(client.info("cluster").get("cluster_enabled"))
