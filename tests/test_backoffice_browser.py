@@ -88,7 +88,7 @@ def test_login_search_deposit_block(served: str, browser: webdriver.Chrome) -> N
         headers={"Idempotency-Key": "seed"},
         timeout=5,
     )
-    time.sleep(1.5)  # the embedded worker drains into SQL every second; search reads SQL
+    _drained(served, api, "shopper", entries=1)  # search reads SQL
     browser.get(f"{served}/backoffice/")
     shot(browser, "01-login")
     browser.find_element(By.ID, "key").send_keys(KEY)
@@ -106,7 +106,7 @@ def test_login_search_deposit_block(served: str, browser: webdriver.Chrome) -> N
     wait_text(browser, "balance", "25.00 EUR")
     browser.find_element(By.ID, "block").click()
     wait_text(browser, "status", "blocked")
-    time.sleep(1.5)  # let the embedded worker drain the ledger into SQL
+    _drained(served, api, "shopper", entries=2)  # the page's ledger reads SQL
     browser.refresh()
     shot(browser, "04-player")
     assert api.get(f"{served}/api/v1/players/shopper", timeout=5).json() == {
@@ -139,4 +139,15 @@ def _play_a_little(served: str, api: requests.Session) -> None:
         gsp.bet("gamer", bet, f"b{n}", f"r{n}")
         if win:
             gsp.win("gamer", win, f"w{n}", f"r{n}")
-    time.sleep(1.5)
+    _drained(served, api, "gamer", entries=5)
+
+
+def _drained(served: str, api: requests.Session, player: str, entries: int) -> None:
+    """Wait until the embedded worker (draining every second) has the player's entries in SQL."""
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        page = api.get(f"{served}/api/v1/players/{player}/transactions", timeout=5).json()
+        if len(page["items"]) >= entries:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"{player}'s {entries} ledger entries were not drained into SQL in 20 s")
