@@ -1,5 +1,7 @@
--- wrk script: replay pre-signed requests from a file (one "path<TAB>body" per line), each thread
--- starting at its own offset; prints one JSON line of figures at the end.
+-- wrk script: replay pre-signed requests from a file (one "path<TAB>body" per line); prints one
+-- JSON line of figures at the end.
+-- args: file, first slice, number of slices. The file is cut into that many equal slices and
+-- thread t starts at slice (first + t), so consecutive runs can play requests never sent before.
 local lines = {}
 local next_index = 1
 local threads = 0
@@ -14,7 +16,8 @@ function init(args)
     local tab = string.find(line, "\t", 1, true)
     lines[#lines + 1] = {string.sub(line, 1, tab - 1), string.sub(line, tab + 1)}
   end
-  next_index = (offset * math.floor(#lines / 4)) % #lines + 1
+  local first, slices = tonumber(args[2] or 0), tonumber(args[3] or 4)
+  next_index = ((first + offset) * math.floor(#lines / slices)) % #lines + 1
 end
 
 function request()
