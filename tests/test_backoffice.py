@@ -46,6 +46,14 @@ def test_login_required_and_wrong_key(client: FlaskClient) -> None:
     assert "That is not the operator key." in page
 
 
+def test_session_cookie_scoped_to_back_office(client: FlaskClient, engine: Engine, gsp: Provider) -> None:
+    """The login cookie is sent only to /backoffice; callbacks neither read nor set one."""
+    cookie = client.post("/backoffice/login", data={"key": OPERATOR_KEY}).headers["Set-Cookie"]
+    assert "Path=/backoffice" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
+    answer = gsp.client.post("/gitslotpark/GetBalance", json={}, headers={"Cookie": cookie.split(";")[0]})
+    assert "Set-Cookie" not in answer.headers
+
+
 def test_search_and_player_page(
     app: Flask, engine: Engine, office: FlaskClient, operator: Operator, gsp: Provider
 ) -> None:
