@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -105,21 +106,17 @@ def test_snapshot_worker_stops_on_sigterm(tmp_path: Path) -> None:
         "DATABASE_URL": f"sqlite:///{tmp_path / 'wallet.db'}",
     }
     wallet = Path(sys.executable).parent / "wallet"
-    proc = subprocess.Popen(
-        [str(wallet), "snapshot", "--every", "0.2"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    assert proc.stdout is not None
-    retries = 0
-    while retries < 3:  # SIGTERM only once the job is up and has retried: a slow start cannot race it
-        line = proc.stdout.readline()
-        assert line, "the snapshot job exited before SIGTERM"
-        retries += "Redis unavailable" in line
+    log = tmp_path / "snapshot.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen(
+            [str(wallet), "snapshot", "--every", "0.2"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    deadline = time.monotonic() + 30
+    while log.read_text().count("Redis unavailable") < 3:  # SIGTERM only once the job has retried
+        assert proc.poll() is None and time.monotonic() < deadline, log.read_text()
+        time.sleep(0.1)
     proc.send_signal(signal.SIGTERM)
-    output, _ = proc.communicate(timeout=15)
+    proc.wait(timeout=15)
+    output = log.read_text()
     assert proc.returncode == 0, output
     assert "snapshot job: stopped" in output

@@ -53,7 +53,7 @@ def _plain(port: int, command: str, *args: str):  # type: ignore[no-untyped-def]
     try:
         return client.execute_command(command, *args)
     finally:
-        close(client)
+        client.close()
 
 
 def _role(node: RedisProcess) -> dict[str, object]:
@@ -61,7 +61,7 @@ def _role(node: RedisProcess) -> dict[str, object]:
     try:
         return dict(client.info("replication"))
     finally:
-        close(client)
+        client.close()
 
 
 def _replicated(master: RedisProcess, nodes: list[RedisProcess]) -> None:

@@ -29,7 +29,8 @@ from wallet.db import balances
 from wallet.errors import StoreUnavailable
 from wallet.money import format_amount
 
-bp = Blueprint("backoffice", __name__, url_prefix="/backoffice", template_folder="templates")
+PREFIX = "/backoffice"  # its pages, and the only path its session cookie is read or sent on
+bp = Blueprint("backoffice", __name__, url_prefix=PREFIX, template_folder="templates")
 Page = str | BaseResponse
 
 
@@ -37,7 +38,7 @@ class _BackOfficeSessions(SecureCookieSessionInterface):
     """Session cookies for the back office only: callbacks and the API never pay for reading one."""
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
-        if not request.path.startswith("/backoffice"):
+        if not request.path.startswith(PREFIX):
             return self.make_null_session(app)
         return super().open_session(app, request)
 
@@ -46,7 +47,7 @@ def init_app(app: Flask, operator_key: str) -> None:
     """Sessions are signed with a key derived from the operator key (rotating it logs everyone out)."""
     app.secret_key = hmac.new(operator_key.encode(), b"wallet backoffice session", hashlib.sha256).hexdigest()
     app.session_interface = _BackOfficeSessions()
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_PATH="/backoffice")
+    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_PATH=PREFIX)
     app.register_blueprint(bp)
 
 
@@ -80,7 +81,7 @@ def login() -> Page:
             session.clear()
             session.update(operator=True, csrf=secrets.token_urlsafe(24))
             target = request.args.get("next", "")
-            return redirect(target if target.startswith("/backoffice/") else url_for("backoffice.players"))
+            return redirect(target if target.startswith(f"{PREFIX}/") else url_for("backoffice.players"))
         flash("That is not the operator key.", "error")
     return render_template("backoffice/login.html")
 
