@@ -24,6 +24,19 @@ except ConfigError as exc:
     sys.exit(str(exc))
 if _settings.embedded and workers > 1:
     sys.exit("REDIS_URL: not set, so the store lives in one process; set it, or WEB_CONCURRENCY=1")
+if not _settings.embedded:  # an evicting Redis stops start-up here, with one line, before any worker
+    from wallet import guard
+    from wallet.store import UNAVAILABLE, close, connect
+
+    _client = connect(_settings.redis_url)
+    try:
+        guard.refuse_evicting(_client)
+    except ConfigError as exc:
+        sys.exit(str(exc))
+    except UNAVAILABLE:
+        pass  # unreachable now: /healthz reports it
+    finally:
+        close(_client)
 
 
 def child_exit(server, worker):  # type: ignore[no-untyped-def]

@@ -3,14 +3,21 @@
 Not a script on its own. Conventions shared by every script:
   * money is an integer number of minor units, carried as a decimal string in ARGV and
     formatted back with '%d' (never tostring: it rounds past 14 digits);
-  * a transaction record is a cjson object in the player's per-provider tx hash:
+  * a transaction record is a compact string in the player's per-provider tx hash (it stays
+    under hash-max-listpack-value, 64 bytes, so small hashes keep the listpack encoding):
+      's|r|d|b|f|o'
       s  state: 'A' applied, 'R' rolled back, 'C' cancelled before it arrived,
                 'X' a reversal's own record (its outcome in o)
-      r  ledger entry id (our reference)    d  signed balance delta
-      f  fingerprint of the request         b  balance right after it
-      k  kind (bet, win, betwin, deposit, withdrawal, rollback, cancel)   rd  round id
-      t  (reversals) the transaction undone    rb  (reversed originals) the reversal's entry id
-    or the tombstone 'P': a record pruned after its retention, kept in SQL (answer PRUNED);
+      r  ledger entry id (our reference)    d  signed balance delta    b  balance right after it
+      f  fingerprint of the request (a short hash made by wallet/records.py)
+      o  (reversals) the outcome answered
+    Anything else (the tombstone 'P' or a JSON record of older versions) is answered PRUNED:
+    SQL holds it;
+  * records older than the retention leave the hash; their ids go into the aged-id filter, the
+    LAST FOUR KEYS of every money script (Bloom-filter generations in bitmaps, newest first,
+    wallet/aged.py). An id absent from the hash whose probe 'h1:h2' hits the filter is answered
+    PRUNED too (its record is fetched from SQL); an empty probe skips the filter (SQL said the
+    hit was a false positive);
   * the ledger stream is the shard's journal, drained into SQL by the snapshot job: every
     record written and every balance change appends exactly one entry (kind, amount, balance,
     currency, tx, fp, target; marker entries carry state and outcome instead of money);
@@ -28,17 +35,46 @@ local function load_account(key)
   return {balance = tonumber(v[1]), currency = v[2], status = v[3]}
 end
 
-local function find_tx(txs, txid)
+local AGED_PROBES = 7  -- bit probes per id (wallet/aged.py: ~1 % false positives at 10 bits per id)
+
+local function decode(raw)
+  local s, r, d, b, f, o = string.match(raw, '^(%a)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$')
+  if not s then return {s = 'P', why = 'record'} end
+  return {s = s, r = r, d = d, b = b, f = f, o = o}
+end
+
+local function encode(rec)
+  return table.concat({rec.s, rec.r or '', rec.d or '', rec.b or '', rec.f or '', rec.o or ''}, '|')
+end
+
+-- True when a generation of the aged-id filter (the last four KEYS) has every probe bit set.
+local function aged(probe)
+  local h1, h2 = string.match(probe, '^(%d+):(%d+)$')
+  if not h1 then return false end
+  h1, h2 = tonumber(h1), tonumber(h2)
+  for g = #KEYS - 3, #KEYS do
+    local bits = redis.call('STRLEN', KEYS[g]) * 8
+    if bits > 0 then
+      local i = 0
+      while i < AGED_PROBES and redis.call('GETBIT', KEYS[g], (h1 + i * h2) % bits) == 1 do i = i + 1 end
+      if i == AGED_PROBES then return true end
+    end
+  end
+  return false
+end
+
+-- The record of txid, {s = 'P', why} when SQL holds it (why: 'record' or 'filter'), or nil.
+local function find_tx(txs, txid, probe)
   local raw = redis.call('HGET', txs, txid)
-  if not raw then return nil end
-  if raw == 'P' then return {s = 'P'} end
-  return cjson.decode(raw)
+  if raw then return decode(raw) end
+  if probe ~= '' and aged(probe) then return {s = 'P', why = 'filter'} end
+  return nil
 end
 
 -- Answer for a transaction id seen before, or nil when it is new.
 local function replay(rec, txid, fingerprint, balance)
   if not rec then return nil end
-  if rec.s == 'P' then return {'PRUNED', fmt(balance), txid} end
+  if rec.s == 'P' then return {'PRUNED', fmt(balance), txid, rec.why} end
   if rec.s == 'C' then return {'ROLLED_BACK', fmt(balance)} end
   if rec.f ~= fingerprint then return {'CONFLICT', fmt(balance)} end
   return {'DUPLICATE', fmt(balance), rec.r, rec.b}
@@ -68,7 +104,7 @@ local function journal(stream, entry, meta_from)
 end
 
 local function save(txid, rec)
-  redis.call('HSET', KEYS[2], txid, cjson.encode(rec))
+  redis.call('HSET', KEYS[2], txid, encode(rec))
 end
 
 -- Change the balance by rec.d and journal it; fills rec.r, rec.b. The only path that moves

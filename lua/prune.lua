@@ -1,24 +1,33 @@
---[[ prune.lua: replace transaction records that SQL holds and that are past their retention
-by the tombstone 'P' (a replay of a pruned id is then answered from SQL, never applied again).
+--[[ prune.lua: move transaction records that SQL holds and that are past their retention out of
+the tx hash and into the aged-id filter (a replay of such an id is then answered from SQL, and is
+never applied again).
 
-A record is pruned only while its state in Redis is the state SQL has: a reversal applied
-since the snapshot (not drained yet) keeps the record in Redis until a later pass.
+A record leaves only while its state in Redis is the state SQL has: a reversal applied since
+the snapshot (not drained yet) keeps the record in Redis until a later pass. A legacy tombstone
+'P', or an id already absent, is added to the filter as well (SQL holds it).
 
 KEYS[1]  tx hash        wallet:{sN}:tx:<provider>:<player>
-ARGV     pairs: transaction id, state SQL holds for it (A, R, C, X)
+KEYS[2]  aged-id filter generation being written   wallet:{sN}:aged:<generation>
+ARGV[1]  size of that generation in bits (a multiple of 8), used only when it does not exist yet
+ARGV[2..] triples: transaction id, state SQL holds for it (A, R, C, X), its probe 'h1:h2'
 
-Returns the ids that are now tombstones or absent (pruned now, or earlier); ids whose state
-differs are left out and stay in full.
+Returns the ids that are now in the filter and out of the hash; ids whose state differs are
+left out and stay in full.
 ]]
 
+if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('SETBIT', KEYS[2], tonumber(ARGV[1]) - 1, 0) end
+local bits = redis.call('STRLEN', KEYS[2]) * 8
 local done = {}
-for i = 1, #ARGV, 2 do
-  local raw = redis.call('HGET', KEYS[1], ARGV[i])
-  if not raw or raw == 'P' then
-    done[#done + 1] = ARGV[i]
-  elseif cjson.decode(raw).s == ARGV[i + 1] then
-    redis.call('HSET', KEYS[1], ARGV[i], 'P')
-    done[#done + 1] = ARGV[i]
+for i = 2, #ARGV, 3 do
+  local txid, raw = ARGV[i], redis.call('HGET', KEYS[1], ARGV[i])
+  local state = raw and string.sub(raw, 1, 1)
+  if state == '{' then state = cjson.decode(raw).s end  -- a JSON record of an older version
+  if not raw or raw == 'P' or state == ARGV[i + 1] then
+    local h1, h2 = string.match(ARGV[i + 2], '^(%d+):(%d+)$')
+    h1, h2 = tonumber(h1), tonumber(h2)
+    for j = 0, AGED_PROBES - 1 do redis.call('SETBIT', KEYS[2], (h1 + j * h2) % bits, 1) end
+    if raw then redis.call('HDEL', KEYS[1], txid) end
+    done[#done + 1] = txid
   end
 end
 return done

@@ -1,18 +1,16 @@
---[[ rehydrate.lua: put pruned transaction records back from SQL, so a late replay or rollback
-of an old transaction is answered exactly as before its pruning.
+--[[ rehydrate.lua: put an aged transaction record back from SQL, so a late replay or rollback
+of an old transaction is answered exactly as before it left Redis (the prune job moves it out
+again at its next pass).
 
 KEYS[1]  tx hash        wallet:{sN}:tx:<provider>:<player>
-ARGV     pairs: transaction id, record JSON (as lua/_shared.lua describes)
+ARGV[1]  transaction id
+ARGV[2]  record, compact form (lua/_shared.lua), built from SQL by wallet/records.py
 
-Only tombstones ('P') are replaced: a record present in full is never overwritten.
-Returns the number of records restored.
+Only an absent id, a tombstone 'P' or an older JSON record is replaced: a record present in
+the compact form is never overwritten. Returns 1 when the record was written, else 0.
 ]]
 
-local restored = 0
-for i = 1, #ARGV, 2 do
-  if redis.call('HGET', KEYS[1], ARGV[i]) == 'P' then
-    redis.call('HSET', KEYS[1], ARGV[i], ARGV[i + 1])
-    restored = restored + 1
-  end
-end
-return restored
+local raw = redis.call('HGET', KEYS[1], ARGV[1])
+if raw and decode(raw).s ~= 'P' then return 0 end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1

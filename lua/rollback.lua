@@ -9,12 +9,16 @@ KEYS[1]  account hash   wallet:{sN}:player:<player>
 KEYS[2]  tx hash        wallet:{sN}:tx:<provider>:<player>
 KEYS[3]  ledger stream  wallet:{sN}:ledger
 KEYS[4]  round index    wallet:{sN}:round:<provider>:<player>:<round>  (read only when ARGV[1] is '')
+KEYS[5..8] aged-id filter  wallet:{sN}:aged:<generation>, newest first (see _shared)
 ARGV[1]  transaction id to reverse; '' = every bet of the round index KEYS[4] not yet reversed
-ARGV[2]  the reversal's own transaction id, '' when the protocol gives none (then a repeat
+         (a bet of the index absent from the tx hash has aged: answered PRUNED)
+ARGV[2]  aged-id probe of ARGV[1] ('' = do not check the filter)
+ARGV[3]  the reversal's own transaction id, '' when the protocol gives none (then a repeat
          answers ROLLED_BACK); with one, a repeat answers the first outcome again
-ARGV[3]  fingerprint of the reversal request (compared only with an own id)
-ARGV[4]  ledger kind (rollback, cancel)
-ARGV[5..] ledger field/value pairs (provider, player, round)
+ARGV[4]  aged-id probe of ARGV[3] ('' = do not check the filter)
+ARGV[5]  fingerprint of the reversal request (compared only with an own id)
+ARGV[6]  ledger kind (rollback, cancel)
+ARGV[7..] ledger field/value pairs (provider, player, round)
 
 Returns {outcome, balance, ref, balance_after}:
   OK           reversed (one ledger entry per transaction); ref = the last entry's id,
@@ -23,19 +27,19 @@ Returns {outcome, balance, ref, balance_after}:
   CONFLICT     the own id was seen before with other parameters
   NOT_FOUND    nothing to reverse was ever applied (a named target is now remembered as cancelled)
   ROLLED_BACK  everything named was already reversed or cancelled
-  PRUNED       {PRUNED, balance, txid}: a record involved left Redis after its retention; the
-               caller restores it from SQL (rehydrate.lua) and calls again
+  PRUNED       {PRUNED, balance, txid, why}: a record involved left Redis after its retention;
+               the caller restores it from SQL (rehydrate.lua) and calls again
   NO_PLAYER    {NO_PLAYER}
 ]]
 
 local acct = load_account(KEYS[1])
 if not acct then return {'NO_PLAYER'} end
-local own = ARGV[2]
+local own = ARGV[3]
 if own ~= '' then
-  local mine = find_tx(KEYS[2], own)
+  local mine = find_tx(KEYS[2], own, ARGV[4])
   if mine then
-    if mine.s == 'P' then return {'PRUNED', fmt(acct.balance), own} end
-    if mine.f ~= ARGV[3] then return {'CONFLICT', fmt(acct.balance)} end
+    if mine.s == 'P' then return {'PRUNED', fmt(acct.balance), own, mine.why} end
+    if mine.f ~= ARGV[5] then return {'CONFLICT', fmt(acct.balance)} end
     if mine.o == 'OK' then return {'DUPLICATE', fmt(acct.balance), mine.r, mine.b} end
     return {mine.o, fmt(acct.balance)}
   end
@@ -48,8 +52,9 @@ if ARGV[1] == '' then
 end
 local originals = {}
 for i, txid in ipairs(targets) do
-  originals[i] = find_tx(KEYS[2], txid)
-  if originals[i] and originals[i].s == 'P' then return {'PRUNED', fmt(acct.balance), txid} end
+  originals[i] = find_tx(KEYS[2], txid, ARGV[1] == '' and '' or ARGV[2])
+  if ARGV[1] == '' and not originals[i] then originals[i] = {s = 'P', why = 'record'} end
+  if originals[i] and originals[i].s == 'P' then return {'PRUNED', fmt(acct.balance), txid, originals[i].why} end
 end
 
 local reply, seen, total = nil, false, 0
@@ -57,12 +62,11 @@ for i, txid in ipairs(targets) do
   local original = originals[i]
   seen = seen or original ~= nil
   if original and original.s == 'A' then
-    local reversal = {s = 'X', o = 'OK', d = -tonumber(original.d), f = ARGV[3], k = ARGV[4], t = txid}
-    reply = move(acct, own, reversal, 5)
+    local reversal = {s = 'X', o = 'OK', d = -tonumber(original.d), f = ARGV[5], k = ARGV[6], t = txid}
+    reply = move(acct, own, reversal, 7)
     total = total + tonumber(reversal.d)
     acct.balance = tonumber(reversal.b)
     original.s = 'R'
-    original.rb = reversal.r
     save(txid, original)
     if own ~= '' then save(own, reversal) end
   end
@@ -75,8 +79,8 @@ end
 if seen then
   reply = {'ROLLED_BACK', fmt(acct.balance)}
 else
-  if ARGV[1] ~= '' then mark(ARGV[1], {s = 'C'}, 5) end
+  if ARGV[1] ~= '' then mark(ARGV[1], {s = 'C'}, 7) end
   reply = {'NOT_FOUND', fmt(acct.balance)}
 end
-if own ~= '' then mark(own, {s = 'X', o = reply[1], f = ARGV[3]}, 5) end
+if own ~= '' then mark(own, {s = 'X', o = reply[1], f = ARGV[5]}, 7) end
 return reply

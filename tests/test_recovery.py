@@ -90,11 +90,11 @@ def test_restore_cli_shows_progress(
 def test_pruned_records_answered_from_sql(
     app: Flask, engine: Engine, redis_client: redis.Redis, history: dict[str, object], gsp: Provider, ace: Ace
 ) -> None:
-    """Records past retention become tombstones; a late replay or rollback is answered from SQL, once."""
+    """Records past retention leave Redis for the aged-id filter; a late replay or rollback is answered
+    from SQL, once, and the records brought back leave again at the next pass."""
     store = app.extensions["wallet"].store
     assert prune(store, engine, timedelta(0)) == 6
-    txs = redis_client.hgetall(store.keys("p1").txs("gitslotpark"))
-    assert set(txs.values()) == {"P"}
+    assert redis_client.hgetall(store.keys("p1").txs("gitslotpark")) == {}
     replay = gsp.withdraw("p1", "10.00", "t1")
     assert (replay["result"], replay["transactionID"]) == (0, history["bet"]["transactionID"])  # type: ignore[index]
     assert gsp.withdraw("p1", "10.00", "early")["result"] == 9
@@ -102,6 +102,32 @@ def test_pruned_records_answered_from_sql(
     assert gsp.rollback("p1", "w1")["result"] == 9
     assert ace.cancel("p1", 8, reference=7)["balance"] == 90.00
     assert gsp.withdraw("p1", "1.00", "brand-new")["balance"] == 89.00
+    assert redis_client.hlen(store.keys("p1").txs("gitslotpark")) > 0  # brought back, and the new one
+    drain_once(store, engine)
+    prune(store, engine, timedelta(0))
+    assert redis_client.hgetall(store.keys("p1").txs("gitslotpark")) == {}
+    assert gsp.rollback("p1", "w1")["result"] == 9
+
+
+def test_restore_rebuilds_the_aged_id_filter(
+    app: Flask,
+    engine: Engine,
+    redis_client: redis.Redis,
+    prefix: str,
+    history: dict[str, object],
+    gsp: Provider,
+    operator: Operator,
+) -> None:
+    """Restored with a retention they are past, records stay in SQL only and their ids are still
+    recognised: a replay answers the first answer, a late original after a cancel is refused."""
+    store = app.extensions["wallet"].store
+    _lose_redis(redis_client, prefix)
+    assert recovery.restore(store, engine, timedelta(0)) == (2, 6)
+    assert redis_client.hgetall(store.keys("p1").txs("gitslotpark")) == {}
+    replay = gsp.withdraw("p1", "10.00", "t1")
+    assert (replay["result"], replay["transactionID"]) == (0, history["bet"]["transactionID"])  # type: ignore[index]
+    assert gsp.withdraw("p1", "10.00", "early")["result"] == 9
+    assert operator.balance("p1") == "91.00"
 
 
 def test_prune_keeps_records_changed_since_the_snapshot(
@@ -111,10 +137,10 @@ def test_prune_keeps_records_changed_since_the_snapshot(
     store = app.extensions["wallet"].store
     gsp.rollback("p1", "t1")  # not drained yet: SQL still says applied
     prune(store, engine, timedelta(0))
-    assert redis_client.hget(store.keys("p1").txs("gitslotpark"), "t1") != "P"
+    assert redis_client.hget(store.keys("p1").txs("gitslotpark"), "t1") is not None
     drain_once(store, engine)
     prune(store, engine, timedelta(0))
-    assert redis_client.hget(store.keys("p1").txs("gitslotpark"), "t1") == "P"
+    assert redis_client.hget(store.keys("p1").txs("gitslotpark"), "t1") is None
     assert gsp.rollback("p1", "t1")["result"] == 9
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import logging
 from collections.abc import Mapping
@@ -9,7 +10,7 @@ from typing import Any
 
 import redis
 import sqlalchemy as sa
-from flask import Flask, Response, request
+from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -20,6 +21,7 @@ from wallet import (  # noqa: F401 (games, history: their routes)
     db,
     games,
     gitslotpark,
+    guard,
     history,
     igamingace,
     metrics,
@@ -32,10 +34,10 @@ from wallet import (  # noqa: F401 (games, history: their routes)
 from wallet.archive import SqlArchive
 from wallet.context import Services, services
 from wallet.core import Wallet
-from wallet.errors import StoreUnavailable
+from wallet.errors import StoreFull, StoreUnavailable
 from wallet.gitslotpark_api import GitSlotParkClient
 from wallet.igamingace_api import IGamingAceClient
-from wallet.store import Store, connect
+from wallet.store import UNAVAILABLE, Store, connect
 
 #: Largest request body accepted (HTTP 413 above it); callbacks are a few hundred bytes.
 MAX_BODY_BYTES = 64 * 1024
@@ -49,14 +51,23 @@ def create_app(env: Mapping[str, str] | None = None, client: redis.Redis | None 
     ``client`` replaces the Redis client that REDIS_URL would give (tests pass fakeredis).
     """
     settings = config.load(env)
-    store = Store(client if client is not None else connect(settings.redis_url), settings.key_prefix)
+    store = Store(
+        client if client is not None else connect(settings.redis_url), settings.key_prefix, settings.aged_horizon
+    )
+    if not settings.embedded:
+        _refuse_evicting(store)
     app = Flask(__name__)
     if settings.trusted_proxies:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     engine = db.connect(settings.database_url)
     app.extensions["wallet"] = Services(
-        settings, store, Wallet(store, SqlArchive(engine)), engine, _platforms(settings, store)
+        settings,
+        store,
+        Wallet(store, SqlArchive(engine)),
+        engine,
+        _platforms(settings, store),
+        guard.Watch(store.client),
     )
     app.register_blueprint(operator_api.bp)
     if settings.gitslotpark is not None:
@@ -77,6 +88,12 @@ def create_app(env: Mapping[str, str] | None = None, client: redis.Redis | None 
     return app
 
 
+def _refuse_evicting(store: Store) -> None:
+    """ConfigError on an evicting Redis; an unreachable one is let through (healthz reports it)."""
+    with contextlib.suppress(*UNAVAILABLE):
+        guard.refuse_evicting(store.client)
+
+
 def _platforms(settings: config.Settings, store: Store) -> dict[str, Any]:
     """A platform-API client per provider whose platform credentials are configured."""
     http, timeout = platform.session(), settings.platform_timeout
@@ -90,9 +107,12 @@ def _platforms(settings: config.Settings, store: Store) -> dict[str, Any]:
 
 
 def _healthz() -> Response:
-    if services().store.ping():
-        return wire.json_response({"status": "ok"})
-    return wire.error_response(503, "store_unavailable", "Redis does not answer")
+    if not services().store.ping():
+        return wire.error_response(503, "store_unavailable", "Redis does not answer")
+    problem = services().redis_watch.problem()
+    if problem:
+        return wire.error_response(503, "redis_evicts", problem)
+    return wire.json_response({"status": "ok"})
 
 
 def _metrics() -> Response:
@@ -104,10 +124,15 @@ def _metrics() -> Response:
         return wire.error_response(
             401, "unauthorized", "Authorization: Bearer <OPERATOR_API_KEY> required", **{"WWW-Authenticate": "Bearer"}
         )
-    return Response(metrics.exposition(services().store), mimetype="text/plain; version=0.0.4")
+    return Response(metrics.exposition(services()), mimetype="text/plain; version=0.0.4")
 
 
 def _store_unavailable(exc: StoreUnavailable) -> Response:
+    if isinstance(exc, StoreFull):
+        metrics.REDIS_FULL.labels((g.get("callback") or {}).get("provider") or "api").inc()
+        log.warning("redis memory full: %s", exc)
+        message = "the wallet store is full (Redis maxmemory); nothing was applied; retry later"
+        return wire.error_response(503, "store_full", message, **{"Retry-After": "5"})
     log.warning("store unavailable: %s", exc)
     return wire.error_response(
         503, "store_unavailable", "the wallet store is unreachable; retry later", **{"Retry-After": "1"}

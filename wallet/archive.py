@@ -1,64 +1,69 @@
-"""Transaction records that leave Redis: pruning them after their retention, and reading them back.
+"""Transaction records that leave Redis: moving them out after the retention, and reading them back.
 
-Records stay in Redis until SQL holds them and they are older than the retention; then a
-tombstone replaces each (so a new id never needs SQL), and a late replay or rollback of a
-pruned id brings its record back from SQL (Wallet._rehydrate) before being answered.
+Records stay in Redis until SQL holds them and they are older than the retention; then each
+leaves the tx hash and its id goes into the aged-id filter (wallet/aged.py), so a new id never
+needs SQL while a late replay or rollback of an aged id brings its record back from SQL
+(Wallet._rehydrate) before being answered. A record brought back is marked unpruned in SQL,
+so the next pass moves it out again.
 """
 
 from __future__ import annotations
 
-import json
+import time
 from collections import defaultdict
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from wallet import aged
 from wallet.db import transactions
-from wallet.store import Store
-
-_RECORD_KEYS = {
-    "state": "s",
-    "entry_id": "r",
-    "delta": "d",
-    "fingerprint": "f",
-    "balance_after": "b",
-    "kind": "k",
-    "round": "rd",
-    "target": "t",
-    "outcome": "o",
-    "rolled_back_by": "rb",
-}
-
-
-def record_json(row: Any) -> str:
-    """The Redis record (lua/_shared.lua) of a ``transactions`` row."""
-    record = {short: row[column] for column, short in _RECORD_KEYS.items() if row[column] is not None}
-    for money in ("d", "b"):  # Lua keeps amounts as strings
-        if money in record:
-            record[money] = str(record[money])
-    return json.dumps(record, separators=(",", ":"))
+from wallet.records import compact
+from wallet.store import SHARDS, Store
 
 
 class SqlArchive:
-    """The Wallet's archive: records of pruned transactions, read from SQL."""
+    """The Wallet's archive: records of aged transactions, read from SQL."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
     def record(self, provider: str, player: str, tx: str) -> str | None:
-        query = sa.select(transactions).where(
-            transactions.c.provider == provider, transactions.c.player == player, transactions.c.tx == tx
+        """The compact record of ``tx``, or None; marked unpruned, as it is about to be in Redis again."""
+        where = (transactions.c.provider == provider, transactions.c.player == player, transactions.c.tx == tx)
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(transactions).where(*where)).mappings().first()
+            if row is not None and row["pruned"]:
+                conn.execute(sa.update(transactions).where(*where).values(pruned=False))
+        return None if row is None else compact(row)
+
+
+def prune(store: Store, engine: Engine, retention: timedelta, limit: int = 5000, seconds: float = 20.0) -> int:
+    """Move records older than ``retention`` that SQL holds out of Redis, in batches of ``limit``
+    for up to ``seconds``; returns how many. Also drops aged-id generations past the horizon."""
+    bits = generation_bits(engine, store)
+    deadline, done = time.monotonic() + seconds, 0
+    while time.monotonic() < deadline:
+        moved, selected = _prune_batch(
+            store, engine, datetime.fromtimestamp(store.clock(), UTC) - retention, limit, bits
         )
-        with self.engine.connect() as conn:
-            row = conn.execute(query).mappings().first()
-        return None if row is None else record_json(row)
+        done += moved
+        if selected < limit or not moved:  # all done, or only records changed since the last drain
+            break
+    store.drop_old_generations()
+    return done
 
 
-def prune(store: Store, engine: Engine, retention: timedelta, limit: int = 5000) -> int:
-    """Tombstone up to ``limit`` records older than ``retention`` that SQL holds; returns how many."""
-    cutoff = datetime.now(UTC) - retention
+def generation_bits(engine: Engine, store: Store) -> int:
+    """Bitmap size for a new aged-id generation: 1.5 x the last day's transactions over its period."""
+    since = datetime.fromtimestamp(store.clock(), UTC) - timedelta(days=1)
+    query = sa.select(sa.func.count()).select_from(transactions).where(transactions.c.created_at >= since)
+    with engine.connect() as conn:
+        per_day = conn.execute(query).scalar_one()
+    return aged.generation_bits(int(per_day * 1.5 * store.period / 86400), SHARDS)
+
+
+def _prune_batch(store: Store, engine: Engine, cutoff: datetime, limit: int, bits: int) -> tuple[int, int]:
     query = (
         sa.select(transactions.c.provider, transactions.c.player, transactions.c.tx, transactions.c.state)
         .where(transactions.c.pruned.is_(False), transactions.c.created_at < cutoff)
@@ -67,16 +72,16 @@ def prune(store: Store, engine: Engine, retention: timedelta, limit: int = 5000)
     )
     with engine.connect() as conn:
         rows = conn.execute(query).all()
-    by_hash: dict[tuple[str, str], list[str]] = defaultdict(list)
+    by_hash: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
     for provider, player, tx, state in rows:
-        by_hash[(provider, player)] += [tx, state]
+        by_hash[(provider, player)].append((tx, state))
     done = 0
-    for (provider, player), pairs in by_hash.items():
-        pruned = store.run("prune", [store.keys(player).txs(provider)], pairs)
-        if pruned:
-            _mark_pruned(engine, provider, player, pruned)
-            done += len(pruned)
-    return done
+    for (provider, player), items in by_hash.items():
+        moved = store.age(provider, player, items, bits)
+        if moved:
+            _mark_pruned(engine, provider, player, moved)
+            done += len(moved)
+    return done, len(rows)
 
 
 def _mark_pruned(engine: Engine, provider: str, player: str, txs: list[str]) -> None:

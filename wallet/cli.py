@@ -61,17 +61,16 @@ def serve(host: str, port: int) -> None:
 def _embedded_hooks(services: Services) -> dict[str, Any]:
     """Keep the embedded store in SQL: restored at start, drained every second and at exit."""
     import threading
-    from datetime import timedelta
 
     from wallet import db, recovery
     from wallet import snapshot as job
 
     stop = threading.Event()
-    retention = timedelta(days=services.settings.retention_days)
+    retention = services.settings.retention
 
     def post_worker_init(worker: Any) -> None:
         db.migrate(services.db)
-        players, _ = recovery.restore(services.store, services.db, retention)
+        players, _ = recovery.restore(services.store, services.db, retention, horizon=services.settings.aged_horizon)
         if players:
             worker.log.info("restored %d players from %s", players, services.db.url)
         threading.Thread(target=job.run, args=(services.store, services.db, 1.0, retention, stop), daemon=True).start()
@@ -117,7 +116,6 @@ def snapshot(every: float, once: bool) -> None:
     import logging
     import signal
     import threading
-    from datetime import timedelta
 
     from wallet import db
     from wallet import snapshot as job
@@ -136,7 +134,7 @@ def snapshot(every: float, once: bool) -> None:
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     click.echo(f"snapshot job: every {every} s into {services.db.url.render_as_string(hide_password=True)}")
-    job.run(services.store, services.db, every, timedelta(days=services.settings.retention_days), stop)
+    job.run(services.store, services.db, every, services.settings.retention, stop, watch=services.redis_watch)
     click.echo("snapshot job: stopped")
 
 
@@ -144,16 +142,18 @@ def snapshot(every: float, once: bool) -> None:
 @click.option("--force", is_flag=True, help="Restore even though Redis already holds wallet keys.")
 def restore(force: bool) -> None:
     """Rebuild Redis from SQL after a Redis loss (players, balances, transaction records)."""
-    from datetime import timedelta
-
     from wallet import recovery
 
     services = services_of(cli_app())
-    retention = timedelta(days=services.settings.retention_days)
+    settings = services.settings
     total = _sql(lambda: recovery.count_rows(services.db))
     with click.progressbar(length=total, label="restoring", file=sys.stderr) as bar:
         try:
-            players, records = _sql(lambda: recovery.restore(services.store, services.db, retention, force, bar.update))
+            players, records = _sql(
+                lambda: recovery.restore(
+                    services.store, services.db, settings.retention, force, bar.update, settings.aged_horizon
+                )
+            )
         except recovery.NotEmpty as exc:
             fail(f"{exc}; run `wallet check` first, or pass --force")
     click.echo(f"restored {players} players and {records} transaction records")

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 from wallet.errors import ConfigError
@@ -16,6 +18,11 @@ DEMO_GITSLOTPARK_AGENT = "demo-agent"
 DEMO_GITSLOTPARK_SECRET = "demo-secret"
 DEMO_IGAMINGACE_TOKEN = "demo-token"
 IGAMINGACE_API_URL = "https://api.igamingace.com"
+#: Full records in Redis: covers every documented provider retry and rollback window (README).
+DEFAULT_RETENTION = timedelta(hours=24)
+#: How long an id that left Redis is still recognised by the aged-id filter (README: sizing).
+DEFAULT_AGED_HORIZON = timedelta(days=30)
+_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 
 @dataclass(frozen=True)
@@ -56,7 +63,8 @@ class Settings:
     igamingace: IGamingAce | None
     session_seconds: int  # lifetime of a game session opened through the operator API
     database_url: str  # SQLAlchemy URL of the durable store
-    retention_days: int  # transaction records stay in Redis at least this long
+    retention: timedelta  # full transaction records stay in Redis this long (then SQL holds them)
+    aged_horizon: timedelta  # ids that left Redis are still recognised (aged-id filter) this long
     trusted_proxies: int = 0  # X-Forwarded-For hops to trust (1 behind a PaaS router)
     log_format: str | None = None  # json | text; None = text on a terminal, else json
     metrics_allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()  # /metrics without a key
@@ -92,7 +100,8 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         igamingace=_igamingace(env, embedded),
         session_seconds=_seconds(env, "WALLET_SESSION_SECONDS", 8 * 3600, minimum=1),
         database_url=_database_url(env),
-        retention_days=_seconds(env, "WALLET_RETENTION_DAYS", 120, minimum=0),
+        retention=_retention(env),
+        aged_horizon=_duration(env, "WALLET_AGED_HORIZON", DEFAULT_AGED_HORIZON, minimum=timedelta(hours=3)),
         trusted_proxies=_seconds(env, "TRUSTED_PROXIES", 0, minimum=0),
         log_format=_choice(env, "LOG_FORMAT", ("json", "text")),
         metrics_allow=_networks(env, "METRICS_ALLOW"),
@@ -148,6 +157,25 @@ def _igamingace(env: Mapping[str, str], embedded: bool) -> IGamingAce | None:
         max_concurrent_calls=_seconds(env, "IGAMINGACE_MAX_CONCURRENT_CALLS", 50, minimum=1),
         sources=_networks(env, "IGAMINGACE_ALLOWED_SOURCES"),
     )
+
+
+def _retention(env: Mapping[str, str]) -> timedelta:
+    """WALLET_RETENTION, or the older WALLET_RETENTION_DAYS (a whole number of days) as an alias."""
+    if _get(env, "WALLET_RETENTION") is None and _get(env, "WALLET_RETENTION_DAYS") is not None:
+        return timedelta(days=_seconds(env, "WALLET_RETENTION_DAYS", 1, minimum=0))
+    return _duration(env, "WALLET_RETENTION", DEFAULT_RETENTION, minimum=timedelta(0))
+
+
+def _duration(env: Mapping[str, str], name: str, default: timedelta, minimum: timedelta) -> timedelta:
+    """A duration such as 30s, 15m, 48h or 7d (a bare number is seconds)."""
+    text = _get(env, name)
+    if text is None:
+        return default
+    found = re.fullmatch(r"(\d+)([smhd]?)", text)
+    value = None if found is None else timedelta(seconds=int(found[1]) * _UNITS[found[2] or "s"])
+    if value is None or value < minimum:
+        raise ConfigError(f"{name}: a duration such as 30s, 15m, 48h or 7d, at least {minimum}")
+    return value
 
 
 def _choice(env: Mapping[str, str], name: str, options: tuple[str, ...]) -> str | None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from wallet.config import Settings
 from wallet.core import Wallet
+from wallet.guard import Watch
 from wallet.store import Store
 
 
@@ -21,7 +22,8 @@ class Services:
     store: Store
     wallet: Wallet
     db: Engine  # the durable store (connects on first use)
-    platforms: dict[str, Any] = field(default_factory=dict)  # provider -> platform API client
+    platforms: dict[str, Any]  # provider -> platform API client
+    redis_watch: Watch  # the eviction policy, re-read while running
 
 
 def services() -> Services:

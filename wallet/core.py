@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from wallet import metrics
+from wallet.aged import probe
 from wallet.errors import StoreUnavailable
+from wallet.records import fingerprint
 from wallet.store import PlayerKeys, Store
 
 #: How long a round's bet ids stay indexed for a cancel that names only the round (seconds).
@@ -70,7 +72,10 @@ class Move:
 
     def fingerprint(self, kind: str) -> str:
         """Equal for two requests that are the same request (replays), different otherwise."""
-        return f"{kind}|{self.bet}|{self.win}|{self.round}|{self.game}|{int(self.free_spin)}"
+        return fingerprint(f"{kind}|{self.bet}|{self.win}|{self.round}|{self.game}|{int(self.free_spin)}")
+
+    def probe(self) -> str:
+        return probe(self.provider, self.player, self.tx)
 
     def flags(self) -> str:
         return ("B" if self.check_blocked else "") + ("S" if self.need_session else "")
@@ -126,23 +131,23 @@ class Wallet:
         index_seconds = ROUND_INDEX_SECONDS if move.index_round else 0
         args = [
             move.tx,
+            move.probe(),
             move.fingerprint(kind),
             amount,
             move.flags(),
             move.currency,
             kind,
-            move.round,
             index_seconds,
             *move.meta(bet=amount, win=0),
         ]
-        script_keys = [*_money_keys(keys, move), keys.round(move.provider, move.round)]
+        script_keys = [*_money_keys(keys, move), keys.round(move.provider, move.round), *self._aged(keys)]
         return _counted(self._money("debit", script_keys, args, move.provider, keys), move.provider, kind)
 
     def credit(self, move: Move, kind: str = "win") -> Result:
         """Pay move.win; never refused for funds, status or session."""
         keys = self.store.keys(move.player)
-        args = [move.tx, move.fingerprint(kind), move.win, kind, move.round, *move.meta(bet=0, win=move.win)]
-        result = self._money("credit", _money_keys(keys, move)[:3], args, move.provider, keys)
+        args = [move.tx, move.probe(), move.fingerprint(kind), move.win, kind, *move.meta(bet=0, win=move.win)]
+        result = self._money("credit", [*_money_keys(keys, move)[:3], *self._aged(keys)], args, move.provider, keys)
         return _counted(result, move.provider, kind)
 
     def bet_win(self, move: Move) -> Result:
@@ -150,15 +155,15 @@ class Wallet:
         keys = self.store.keys(move.player)
         args = [
             move.tx,
+            move.probe(),
             move.fingerprint("betwin"),
             move.bet,
             move.win,
             move.flags(),
             move.currency,
-            move.round,
             *move.meta(bet=move.bet, win=move.win),
         ]
-        result = self._money("betwin", _money_keys(keys, move), args, move.provider, keys)
+        result = self._money("betwin", [*_money_keys(keys, move), *self._aged(keys)], args, move.provider, keys)
         if result.outcome is Outcome.OK:
             metrics.money(move.provider, str(result.currency), "bet", move.bet)
             metrics.money(move.provider, str(result.currency), "win", move.win)
@@ -173,27 +178,62 @@ class Wallet:
         """
         keys = self.store.keys(player)
         meta = ["provider", provider, "player", player, "round", round_id]
-        args = [target, own_tx, f"{kind}|{target}|{round_id}", kind, *meta]
-        script_keys = [keys.account, keys.txs(provider), keys.ledger, keys.round(provider, round_id)]
-        return _counted(self._money("rollback", script_keys, args, provider, keys), provider, "rollback")
+        args = [
+            target,
+            probe(provider, player, target) if target else "",
+            own_tx,
+            probe(provider, player, own_tx) if own_tx else "",
+            fingerprint(f"{kind}|{target}|{round_id}"),
+            kind,
+            *meta,
+        ]
+        script_keys = [keys.account, keys.txs(provider), keys.ledger, keys.round(provider, round_id), *self._aged(keys)]
+        result = self._money("rollback", script_keys, args, provider, keys, probed=(0, 2))
+        return _counted(result, provider, "rollback")
 
-    def _money(self, script: str, script_keys: list[str], args: list[Any], provider: str, keys: PlayerKeys) -> Result:
-        """Run a money script; if it names a pruned record, restore it from the archive and rerun."""
+    def _aged(self, keys: PlayerKeys) -> list[str]:
+        return self.store.aged_keys(keys.shard)
+
+    def _money(
+        self,
+        script: str,
+        script_keys: list[str],
+        args: list[Any],
+        provider: str,
+        keys: PlayerKeys,
+        probed: tuple[int, ...] = (0,),
+    ) -> Result:
+        """Run a money script; if it names an aged record, restore it from the archive and rerun.
+
+        ``probed``: positions in ``args`` of the transaction ids whose aged-id probe follows them.
+        An id the filter knows but SQL does not was a false positive: its probe is dropped and
+        the script runs again, treating the id as new.
+        """
         reply = self.store.run(script, script_keys, args)
-        for _ in range(8):  # a round cancel may meet several pruned bets
+        for _ in range(8):  # a round cancel may meet several aged bets
             if reply[0] != Outcome.PRUNED:
                 break
-            self._rehydrate(provider, keys, reply[2])
+            if not self._rehydrate(provider, keys, reply[2], from_filter=reply[3] == "filter"):
+                args = [*args]
+                for i in probed:
+                    if args[i] == reply[2]:
+                        args[i + 1] = ""
             reply = self.store.run(script, script_keys, args)
         if reply[0] in (Outcome.DUPLICATE, Outcome.CONFLICT):
             metrics.REPLAYS.labels(provider, reply[0].lower()).inc()
         return _money(reply, keys)
 
-    def _rehydrate(self, provider: str, keys: PlayerKeys, tx: str) -> None:
+    def _rehydrate(self, provider: str, keys: PlayerKeys, tx: str, from_filter: bool) -> bool:
+        """Put an aged record back from SQL; False when SQL has none and the filter's hit was false."""
         record = self.archive.record(provider, keys.player, tx) if self.archive else None
+        if record is None and from_filter:
+            metrics.AGED_LOOKUPS.labels("false_positive").inc()
+            return False
         if record is None:
-            raise StoreUnavailable(f"record {provider}/{keys.player}/{tx} was pruned but is not in SQL")
+            raise StoreUnavailable(f"record {provider}/{keys.player}/{tx} left Redis but is not in SQL")
+        metrics.AGED_LOOKUPS.labels("found").inc()
         self.store.run("rehydrate", [keys.txs(provider)], [tx, record])
+        return True
 
     def open_session(self, player: str, seconds: int) -> int | None:
         """Open (or renew) the player's game session; its expiry in unix ms, None for no such player."""

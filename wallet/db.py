@@ -79,6 +79,7 @@ transactions = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("pruned", sa.Boolean, nullable=False, default=False),
     sa.Index("ix_transactions_pruned_created", "pruned", "created_at"),
+    sa.Index("ix_transactions_created", "created_at"),
 )
 
 cursors = sa.Table(

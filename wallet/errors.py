@@ -3,6 +3,7 @@
     WalletError
     ├── ConfigError        a setting is missing or malformed (start-up stops, one line)
     └── StoreUnavailable   Redis is unreachable or timed out (callbacks answer HTTP 503)
+        └── StoreFull      Redis refused a write at maxmemory (HTTP 503 too; nothing applied)
 
 Business outcomes (insufficient funds, unknown player...) are not exceptions: they are
 `wallet.core.Outcome` values returned by the core.
@@ -21,3 +22,7 @@ class ConfigError(WalletError):
 
 class StoreUnavailable(WalletError):
     """The store (Redis) could not be reached or did not answer in time."""
+
+
+class StoreFull(StoreUnavailable):
+    """Redis is at maxmemory with noeviction and refused a write (nothing was applied)."""

@@ -40,6 +40,14 @@ REPLAYS = Counter(
 UNAVAILABLE = Counter(
     "wallet_store_unavailable_total", "Requests answered 503 because Redis was unreachable.", ["surface"]
 )
+REDIS_FULL = Counter(
+    "wallet_redis_full_total", "Requests answered 503 because Redis refused a write at maxmemory.", ["surface"]
+)
+AGED_LOOKUPS = Counter(
+    "wallet_aged_lookups_total",
+    "Ids found in the aged-id filter and looked up in SQL: found, or false_positive (a new id).",
+    ["result"],
+)
 
 
 def money(provider: str, currency: str, kind: str, minor: int) -> None:
@@ -72,8 +80,46 @@ class SnapshotCollector(Collector):
             yield at
 
 
-def exposition(store: Any) -> bytes:
-    """The text exposition of every worker's metrics plus the snapshot gauges."""
+class RedisCollector(Collector):
+    """Scrape-time gauges of the Redis the wallet runs on: memory, eviction policy, aged-id filter."""
+
+    def __init__(self, services: Any) -> None:
+        self.services = services
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        from wallet import guard
+
+        store = self.services.store
+        try:
+            figures = guard.memory(store.client)
+            problem = self.services.redis_watch.problem()
+            found = self.services.redis_watch.found
+            aged_bytes, aged_ids = store.aged_footprint()
+        except Exception:  # a scrape must not fail because Redis is down: the 503 counter says it
+            return
+        if figures is not None:
+            yield _gauge("wallet_redis_used_memory_bytes", "Redis used_memory, summed over masters.", figures[0])
+            yield _gauge("wallet_redis_max_memory_bytes", "Redis maxmemory, summed over masters (0: none).", figures[1])
+        if found is not None:
+            policy = GaugeMetricFamily(
+                "wallet_redis_eviction_policy_safe",
+                "1 when no master may evict balances or records (maxmemory-policy not allkeys-*).",
+                labels=["policy"],
+            )
+            policy.add_metric([",".join(sorted(set(found)))], 0.0 if problem else 1.0)
+            yield policy
+        yield _gauge("wallet_aged_filter_bytes", "Redis bytes of the aged-id filter's bitmaps.", aged_bytes)
+        yield _gauge("wallet_aged_filter_ids", "Transaction ids remembered by the aged-id filter.", aged_ids)
+
+
+def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
+    gauge = GaugeMetricFamily(name, documentation)
+    gauge.add_metric([], float(value))
+    return gauge
+
+
+def exposition(services: Any) -> bytes:
+    """The text exposition of every worker's metrics plus the snapshot and Redis gauges."""
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
@@ -82,6 +128,7 @@ def exposition(store: Any) -> bytes:
 
         registry = REGISTRY
     output = generate_latest(registry)
-    snapshot = CollectorRegistry()
-    snapshot.register(SnapshotCollector(store))
-    return output + generate_latest(snapshot)
+    scraped = CollectorRegistry()
+    scraped.register(SnapshotCollector(services.store))
+    scraped.register(RedisCollector(services))
+    return output + generate_latest(scraped)

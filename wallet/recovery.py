@@ -1,8 +1,9 @@
 """Recovery and reconciliation: rebuild Redis from SQL after a Redis loss, and check they agree.
 
-restore: balances, players and transaction records (records past the retention as tombstones)
-go back into an empty Redis; sessions and round indexes are not restored (players sign in
-again; a cancel by round of a bet placed before the loss is answered as unknown).
+restore: balances, players and transaction records go back into an empty Redis: records within
+the retention in full, older ones (within the aged-id horizon) into the aged-id filter.
+Sessions and round indexes are not restored (players sign in again; a cancel by round of a bet
+placed before the loss is answered as unknown).
 check: for every player, Redis balance = SQL snapshot + entries not yet drained = sum of the
 player's ledger.
 """
@@ -17,8 +18,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from wallet.archive import record_json
+from wallet.archive import generation_bits
 from wallet.db import balances, ledger_entries, transactions
+from wallet.records import compact
 from wallet.snapshot import read_cursors
 from wallet.store import Store, shard_of
 
@@ -30,12 +32,19 @@ class NotEmpty(Exception):
 
 
 def restore(
-    store: Store, engine: Engine, retention: timedelta, force: bool = False, progress: Progress = lambda n: None
+    store: Store,
+    engine: Engine,
+    retention: timedelta,
+    force: bool = False,
+    progress: Progress = lambda n: None,
+    horizon: timedelta = timedelta(days=30),
 ) -> tuple[int, int]:
     """Write SQL's players and transaction records into Redis; returns (players, records)."""
     if not force and store.has_keys():
         raise NotEmpty(f"Redis already holds keys under {store.prefix}:")
-    cutoff = datetime.now(UTC) - retention
+    now = datetime.fromtimestamp(store.clock(), UTC)
+    cutoff, forgotten = now - retention, now - retention - horizon
+    bits = generation_bits(engine, store)
     with engine.connect() as conn:
         players = _batches(conn.execute(sa.select(balances)).mappings(), 1000)
         player_count = 0
@@ -45,10 +54,21 @@ def restore(
             progress(len(rows))
         record_count = 0
         for rows in _batches(conn.execute(sa.select(transactions)).mappings(), 1000):
-            store.write_records([(r["provider"], r["player"], r["tx"], _restored(r, cutoff)) for r in rows])
+            live = [r for r in rows if not r["pruned"] and _created(r) >= cutoff]
+            store.write_records([(r["provider"], r["player"], r["tx"], compact(r)) for r in live])
+            _age([r for r in rows if r not in live and _created(r) >= forgotten], store, bits)
             record_count += len(rows)
             progress(len(rows))
     return player_count, record_count
+
+
+def _age(rows: list[Any], store: Store, bits: int) -> None:
+    """Put the ids of aged records into the aged-id filter (their records stay in SQL only)."""
+    by_hash: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    for r in rows:
+        by_hash.setdefault((r["provider"], r["player"]), []).append((r["tx"], r["state"]))
+    for (provider, player), items in by_hash.items():
+        store.age(provider, player, items, bits)
 
 
 def count_rows(engine: Engine) -> int:
@@ -59,9 +79,9 @@ def count_rows(engine: Engine) -> int:
         )
 
 
-def _restored(row: Any, cutoff: datetime) -> str:
-    created = row["created_at"] if row["created_at"].tzinfo else row["created_at"].replace(tzinfo=UTC)
-    return "P" if row["pruned"] or created < cutoff else record_json(row)
+def _created(row: Any) -> datetime:
+    created: datetime = row["created_at"]
+    return created if created.tzinfo else created.replace(tzinfo=UTC)
 
 
 def _batches(rows: Iterable[Any], size: int) -> Iterable[list[Any]]:

@@ -8,8 +8,10 @@ the cursor already skips. Either way every entry is written to SQL exactly once.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
+import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -19,10 +21,11 @@ from sqlalchemy.engine import Connection, Engine
 
 from wallet.db import balances, cursors, ledger_entries, transactions, upsert
 from wallet.errors import StoreUnavailable
-from wallet.store import SHARDS, Store
+from wallet.store import Store
 
 log = logging.getLogger("wallet.snapshot")
 
+PRUNE_SECONDS = 60.0  # records past the retention leave Redis within about this long
 MONEY_KINDS = frozenset({"bet", "win", "betwin", "rollback", "cancel", "deposit", "withdrawal"})
 REVERSALS = frozenset({"rollback", "cancel"})
 
@@ -250,37 +253,68 @@ def _write_players(conn: Connection, players: dict[str, dict[str, Any]]) -> None
     upsert(conn, balances, without, ["player"], ["balance", "currency", "updated_at"])
 
 
-def run(store: Store, engine: Engine, every: float, retention: Any, stop: Any, count: int = 1000) -> None:
-    """Drain every ``every`` seconds until ``stop`` (a threading.Event) is set; prune hourly.
+def run(
+    store: Store, engine: Engine, every: float, retention: Any, stop: Any, count: int = 1000, watch: Any = None
+) -> None:
+    """Drain every ``every`` seconds until ``stop`` (a threading.Event) is set; move records past
+    ``retention`` out of Redis every PRUNE_SECONDS; re-read the eviction policy (``watch``).
 
-    A full batch is followed at once by the next (catching up); SQL or Redis being down is
-    logged and retried at the next tick, and nothing is trimmed that SQL has not committed.
+    One worker at a time holds the lease (lua/lease.lua); another waits, and takes over within
+    the lease's lifetime when the holder stops or dies. A full batch is followed at once by the
+    next (catching up); SQL or Redis being down is logged and retried at the next tick, and
+    nothing is trimmed that SQL has not committed.
     """
-    from wallet.archive import prune
-
-    last_prune = 0.0
+    token, lifetime_ms = uuid.uuid4().hex, int(max(30.0, 3 * every) * 1000)
+    waiting, last_prune = False, float("-inf")
     while not stop.is_set():
         full = False
         try:
-            started = time.monotonic()
-            batch = drain_once(store, engine, count=count)
-            full = any(sum(1 for s, _, _ in batch.entries if s == shard) >= count for shard in range(SHARDS))
-            if batch.entries:
-                log.info(
-                    "snapshot: %d entries (%d balance changes) in %.0f ms, lag %.1f s",
-                    len(batch.entries),
-                    batch.money_rows,
-                    (time.monotonic() - started) * 1000,
-                    batch.lag_seconds,
-                )
-            if time.monotonic() - last_prune > 3600:
+            if watch is not None:
+                watch.problem()  # logs when the policy turns unsafe
+            if not store.lease(token, lifetime_ms):
+                if not waiting:
+                    log.info("snapshot: another worker holds the lease; waiting for its turn")
+                waiting = True
+                stop.wait(every)
+                continue
+            if waiting:
+                log.info("snapshot: lease taken; draining")
+                waiting = False
+            full = _drain_logged(store, engine, count)
+            if time.monotonic() - last_prune >= PRUNE_SECONDS:
                 last_prune = time.monotonic()
-                pruned = prune(store, engine, retention)
-                if pruned:
-                    log.info("snapshot: pruned %d transaction records past retention", pruned)
+                _prune_logged(store, engine, retention)
         except sa.exc.SQLAlchemyError as exc:
             log.warning("snapshot: SQL unavailable (%s); retrying in %s s", exc.__class__.__name__, every)
         except StoreUnavailable as exc:
             log.warning("snapshot: Redis unavailable (%s); retrying in %s s", exc, every)
         if not full:
             stop.wait(every)
+    with contextlib.suppress(StoreUnavailable):  # else the lease expires on its own
+        store.release(token)
+
+
+def _drain_logged(store: Store, engine: Engine, count: int) -> bool:
+    """One batch, logged; True when a shard had a full batch (more is waiting)."""
+    started = time.monotonic()
+    batch = drain_once(store, engine, count=count)
+    if batch.entries:
+        log.info(
+            "snapshot: %d entries (%d balance changes) in %.0f ms, lag %.1f s",
+            len(batch.entries),
+            batch.money_rows,
+            (time.monotonic() - started) * 1000,
+            batch.lag_seconds,
+        )
+    per_shard: dict[int, int] = {}
+    for shard, _, _ in batch.entries:
+        per_shard[shard] = per_shard.get(shard, 0) + 1
+    return any(n >= count for n in per_shard.values())
+
+
+def _prune_logged(store: Store, engine: Engine, retention: Any) -> None:
+    from wallet.archive import prune
+
+    moved = prune(store, engine, retention)
+    if moved:
+        log.info("snapshot: %d transaction records past retention moved out of Redis", moved)

@@ -4,7 +4,11 @@ Key layout. Every key of a player carries the hash tag of the player's ledger sh
 script call touches one Redis Cluster slot and the player's ledger stream lives beside them:
 
     <prefix>:{s<N>}:player:<player>            hash: balance (minor units), currency, status
-    <prefix>:{s<N>}:tx:<provider>:<player>     hash: transaction id -> record (lua/_shared.lua)
+    <prefix>:{s<N>}:tx:<provider>:<player>     hash: transaction id -> record (lua/_shared.lua),
+                                               for the retention; then the record leaves
+    <prefix>:{s<N>}:aged:<generation>          bitmap: the aged-id filter (wallet/aged.py)
+    <prefix>:aged:count                        hash: generation -> ids written into it
+    <prefix>:snapshot:lease                    string with a TTL: the snapshot worker draining now
     <prefix>:{s<N>}:session:<player>           string with a TTL: the open game session
     <prefix>:{s<N>}:round:<provider>:<player>:<round>   set with a TTL: bet ids of a round
     <prefix>:{s<N>}:freespins:<player>         hash: free-spin grant id -> grant (JSON)
@@ -25,6 +29,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +38,8 @@ from redis.backoff import ExponentialBackoff
 from redis.cluster import RedisCluster
 from redis.retry import Retry
 
-from wallet.errors import StoreUnavailable
+from wallet import aged
+from wallet.errors import StoreFull, StoreUnavailable
 
 SHARDS = 64
 LUA_DIR = Path(__file__).resolve().parent.parent / "lua"
@@ -139,19 +145,29 @@ UNAVAILABLE = (
 
 @contextmanager
 def _unavailable() -> Iterator[None]:
-    """Turn Redis connection failures, timeouts and cluster outages into StoreUnavailable."""
+    """Turn Redis connection failures, timeouts and cluster outages into StoreUnavailable, and a
+    write refused at maxmemory into StoreFull (Redis refuses a script at its first write, so
+    nothing was half-applied)."""
     try:
         yield
     except UNAVAILABLE as exc:
         raise StoreUnavailable(f"redis: {exc.__class__.__name__}") from exc
+    except redis.ResponseError as exc:
+        if isinstance(exc, redis.exceptions.OutOfMemoryError) or str(exc).startswith("OOM"):
+            raise StoreFull("redis: used memory is at maxmemory, writes are refused (nothing applied)") from exc
+        raise
 
 
 class Store:
     """The wallet's view of Redis: key names plus one method per script call."""
 
-    def __init__(self, client: redis.Redis, prefix: str = "wallet") -> None:
+    def __init__(
+        self, client: redis.Redis, prefix: str = "wallet", aged_horizon: timedelta = timedelta(days=30)
+    ) -> None:
         self.client = client
         self.prefix = prefix
+        self.period = aged_horizon.total_seconds() / (aged.GENERATIONS - 1)  # one aged-id generation
+        self.clock = time.time  # tests move it
         self._shas = {name: hashlib.sha1(src.encode()).hexdigest() for name, src in _SOURCES.items()}
 
     def keys(self, player: str) -> PlayerKeys:
@@ -159,6 +175,52 @@ class Store:
 
     def ledger_key(self, shard: int) -> str:
         return f"{self.prefix}:{{s{shard}}}:ledger"
+
+    def generation(self, at: float | None = None) -> int:
+        """The aged-id generation of unix time ``at`` (default: now)."""
+        return int((self.clock() if at is None else at) // self.period)
+
+    def aged_keys(self, shard: int) -> list[str]:
+        """The aged-id filter generations a money script checks, newest first (its last KEYS)."""
+        newest = self.generation()
+        return [f"{self.prefix}:{{s{shard}}}:aged:{newest - i}" for i in range(aged.GENERATIONS)]
+
+    def age(self, provider: str, player: str, items: Sequence[tuple[str, str]], bits: int) -> list[str]:
+        """Move records (transaction id, state SQL holds) out of the tx hash into the aged-id filter;
+        returns the ids moved. ``bits``: the size of the generation, if this creates it."""
+        shard, generation = shard_of(player), self.generation(self.clock() - aged.SKEW_SECONDS)
+        keys = [self.keys(player).txs(provider), f"{self.prefix}:{{s{shard}}}:aged:{generation}"]
+        args: list[Any] = [bits]
+        for tx, state in items:
+            args += [tx, state, aged.probe(provider, player, tx)]
+        done = self.run("prune", keys, args)
+        if done:
+            with _unavailable():
+                self.client.hincrby(f"{self.prefix}:aged:count", str(generation), len(done))
+        return [str(tx) for tx in done]
+
+    def drop_old_generations(self) -> None:
+        """Delete aged-id generations older than the four the scripts check (several, in case the
+        job was stopped for a while)."""
+        oldest_kept = self.generation() - aged.GENERATIONS + 1
+        gone = range(oldest_kept - 12, oldest_kept)
+        with _unavailable():
+            pipe = self.client.pipeline(transaction=False)
+            for shard in range(SHARDS):
+                for generation in gone:
+                    pipe.delete(f"{self.prefix}:{{s{shard}}}:aged:{generation}")
+            pipe.execute()
+            self.client.hdel(f"{self.prefix}:aged:count", *map(str, gone))
+
+    def aged_footprint(self) -> tuple[int, int]:
+        """(bytes of every aged-id bitmap, ids written into them)."""
+        with _unavailable():
+            counts: dict[str, str] = self.client.hgetall(f"{self.prefix}:aged:count")  # type: ignore[assignment]
+            pipe = self.client.pipeline(transaction=False)
+            for shard in range(SHARDS):
+                for generation in counts:
+                    pipe.strlen(f"{self.prefix}:{{s{shard}}}:aged:{generation}")
+            return sum(pipe.execute()), sum(int(n) for n in counts.values())
 
     def run(self, script: str, keys: Sequence[str], args: Sequence[Any]) -> list[Any]:
         """Call one script by its SHA1, sending its source once per node when the node lacks it."""
@@ -230,6 +292,13 @@ class Store:
             firsts = [entries[0][0] for entries in pipe.execute() if entries]
         return min(int(entry_id.split("-", 1)[0]) for entry_id in firsts) if firsts else None
 
+    def lease(self, token: str, lifetime_ms: int) -> bool:
+        """Take or renew the snapshot worker's lease; False while another worker holds it."""
+        return bool(self.run("lease", [f"{self.prefix}:snapshot:lease"], ["take", token, lifetime_ms]))
+
+    def release(self, token: str) -> None:
+        self.run("lease", [f"{self.prefix}:snapshot:lease"], ["give", token])
+
     def snapshot_report(self) -> dict[str, Any] | None:
         """The snapshot job's last batch, as it recorded it (record_snapshot)."""
         with _unavailable():
@@ -283,6 +352,22 @@ class Store:
                 if balance is not None:
                     found[player] = (int(balance), int(undrained))
         return found
+
+    def live_record_bytes(self, sample: int = 20) -> float | None:
+        """Redis bytes per transaction record kept in full, from MEMORY USAGE of up to ``sample``
+        tx hashes; None when there are none or MEMORY is not allowed."""
+        total = records = 0
+        with _unavailable():
+            try:
+                for key in self.client.scan_iter(match=f"{self.prefix}:{{s*}}:tx:*", count=1000):
+                    total += int(self.client.memory_usage(key) or 0)
+                    records += int(self.client.hlen(key))
+                    sample -= 1
+                    if sample == 0:
+                        break
+            except redis.ResponseError:
+                return None
+        return total / records if records else None
 
     def ping(self) -> bool:
         """True when Redis answers."""
