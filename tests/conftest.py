@@ -5,7 +5,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import io
 import json
+import logging
 import os
 import threading
 import time
@@ -25,6 +27,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
 from wallet import create_app, db
+from wallet.observe import JsonFormatter
 from wallet.store import close, connect
 
 REAL_REDIS_URL = os.environ.get("REDIS_URL")
@@ -338,3 +341,15 @@ def together(app: Flask, count: int, side: Callable[[FlaskClient], Any], call: C
 
     with ThreadPoolExecutor(count) as pool:
         return list(pool.map(run, range(count)))
+
+
+@pytest.fixture
+def log_lines() -> Iterator[io.StringIO]:
+    """Everything the wallet logs during the test, formatted as in production (JSON)."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("wallet")
+    logger.addHandler(handler)
+    yield stream
+    logger.removeHandler(handler)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import gc
 import os
 import random
-import shutil
 import signal
 import subprocess
 import threading
@@ -20,40 +19,15 @@ import pytest
 import redis
 
 from tests.conftest import Operator, Provider, make_env
-from tests.servers import BIN, gunicorn_env, running
+from tests.servers import BIN, SERVER, RedisProcess, free_cluster_port, gunicorn_env, running
 from wallet import create_app, recovery
 from wallet.sim import play
 from wallet.sim.providers import GitSlotPark
 from wallet.store import close, connect, shard_of
 
 ROOT = Path(__file__).resolve().parent.parent
-SERVER = shutil.which("redis-server")
 if SERVER is None and not os.environ.get("CI"):
     pytest.skip("redis-server is not installed here (CI has it and never skips these)", allow_module_level=True)
-
-
-def _free_port() -> int:
-    """A free port whose cluster-bus twin (port + 10000) is free too."""
-    import socket
-
-    while True:
-        port = random.randint(20000, 29999)
-        with socket.socket() as a, socket.socket() as b:
-            try:
-                a.bind(("127.0.0.1", port))
-                b.bind(("127.0.0.1", port + 10000))
-                return port
-            except OSError:
-                continue
-
-
-def _plain(port: int, command: str, *args: str):  # type: ignore[no-untyped-def]
-    """One command through a short-lived plain client (closed at once: no stray sockets)."""
-    client = redis.Redis(port=port)
-    try:
-        return client.execute_command(command, *args)
-    finally:
-        client.close()
 
 
 def _role(node: RedisProcess) -> dict[str, object]:
@@ -74,49 +48,6 @@ def _replicated(master: RedisProcess, nodes: list[RedisProcess]) -> None:
             return
         time.sleep(0.05)
     raise AssertionError(f"the replica of {master.port} did not catch up")
-
-
-class RedisProcess:
-    """A redis-server of the test's own, on a free loopback port, in its own directory."""
-
-    def __init__(self, folder: Path, *args: str) -> None:
-        self.folder, self.args, self.port = folder, args, _free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.proc: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> RedisProcess:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        self.proc = subprocess.Popen(
-            [
-                str(SERVER),
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--dir",
-                str(self.folder),
-                *self.args,
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        for _ in range(100):
-            try:
-                _plain(self.port, "ping")  # a plain client: a cluster node is not a cluster yet
-                return self
-            except Exception:
-                time.sleep(0.05)
-        raise RuntimeError("redis-server did not start")
-
-    def kill(self) -> None:
-        assert self.proc is not None
-        self.proc.kill()
-        self.proc.wait()
-
-    def signal(self, number: int) -> None:
-        assert self.proc is not None
-        self.proc.send_signal(number)
 
 
 @pytest.fixture
@@ -219,7 +150,7 @@ def test_redis_unreachable_then_back(aof_redis: RedisProcess, prefix: str, tmp_p
 def test_web_workers_sigkilled_under_load(aof_redis: RedisProcess, prefix: str, tmp_path: Path) -> None:
     """Play with retries while gunicorn workers are SIGKILLed: money is conserved for every player
     (nothing applied twice, nothing acknowledged lost) and the reconciliation passes."""
-    port = _free_port()
+    port = free_cluster_port()
     env = gunicorn_env(
         port,
         REDIS_URL=aof_redis.url,

@@ -5,25 +5,11 @@ from __future__ import annotations
 import io
 import json
 import logging
-from collections.abc import Iterator
 
-import pytest
 from flask.testing import FlaskClient
 
 from tests.conftest import ACE_TOKEN, OPERATOR_KEY, SECRET, Ace, Operator, Provider, ace_sign, gsp_sign
-from wallet.observe import JsonFormatter, TextFormatter
-
-
-@pytest.fixture
-def log_lines() -> Iterator[io.StringIO]:
-    """Everything the wallet logs during the test, formatted as in production (JSON)."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(JsonFormatter())
-    logger = logging.getLogger("wallet")
-    logger.addHandler(handler)
-    yield stream
-    logger.removeHandler(handler)
+from wallet.observe import TextFormatter
 
 
 def _requests(stream: io.StringIO) -> list[dict[str, object]]:
