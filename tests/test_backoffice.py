@@ -126,5 +126,6 @@ def test_reports_and_health(app: Flask, engine: Engine, office: FlaskClient, ope
     assert re.search(r"<td class=\"num \">6\.00</td>", page) and "<svg" in page
     health = office.get("/backoffice/health").get_data(as_text=True)
     assert "nothing waiting" in health and "entries" in health
+    assert "while kept in full" in health and "ids in the aged-id filter" in health
     checked = office.post("/backoffice/health/reconcile", data={"csrf": _csrf(office)}, follow_redirects=True)
     assert "1 players checked" in checked.get_data(as_text=True) and "all reconcile" in checked.get_data(as_text=True)

@@ -170,3 +170,6 @@ def test_full_redis_answers_503_and_applies_nothing(
     assert client.post("/gitslotpark/Withdraw", json=body).get_json()["balance"] == 40.0
     assert client.post("/gitslotpark/Withdraw", json=body).get_json()["balance"] == 40.0
     assert raw.xlen(keys.ledger) == ledger_before + 1
+    metrics = client.get("/metrics", headers=METRICS).get_data(as_text=True)
+    live = [line for line in metrics.splitlines() if line.startswith("wallet_redis_live_record_bytes ")]
+    assert live and float(live[0].split()[1]) > 0  # the budget per record is measured by bench/soak.py

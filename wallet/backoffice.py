@@ -22,7 +22,7 @@ from flask import Blueprint, Flask, Request, abort, flash, redirect, render_temp
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.wrappers import Response as BaseResponse
 
-from wallet import history, operator_api, recovery
+from wallet import guard, history, operator_api, recovery
 from wallet.context import services
 from wallet.core import Outcome
 from wallet.db import balances
@@ -201,11 +201,17 @@ def health() -> Page:
     store = services().store
     try:
         oldest, last, redis_ok = store.oldest_undrained_ms(), store.snapshot_report(), True
+        memory = guard.report(store, services().redis_watch)
     except StoreUnavailable:
-        oldest, last, redis_ok = None, None, False
+        oldest, last, redis_ok, memory = None, None, False, None
     lag = None if oldest is None else max(0.0, time.time() - oldest / 1000)
     return render_template(
-        "backoffice/health.html", redis_ok=redis_ok, lag=lag, last=last, check=session.pop("check", None)
+        "backoffice/health.html",
+        redis_ok=redis_ok,
+        lag=lag,
+        last=last,
+        memory=memory,
+        check=session.pop("check", None),
     )
 
 

@@ -104,3 +104,36 @@ def memory(client: redis.Redis) -> tuple[int, int] | None:
     except redis.ResponseError:
         return None
     return sum(u for u, _ in figures), sum(m for _, m in figures)
+
+
+@dataclass(frozen=True)
+class MemoryReport:
+    """Redis memory as operators watch it: used and max, the policy, bytes per transaction kept."""
+
+    used: int | None  # None where INFO is not allowed
+    max: int | None  # 0: no limit
+    policies: list[str] | None  # None where CONFIG GET is not allowed
+    problem: str | None
+    live_record_bytes: float | None  # per record kept in full (sampled)
+    aged_bytes: int  # the aged-id filter's bitmaps
+    aged_ids: int
+
+    @property
+    def aged_id_bytes(self) -> float | None:
+        return self.aged_bytes / self.aged_ids if self.aged_ids else None
+
+
+def report(store: Any, watch: Watch) -> MemoryReport:
+    """Read everything in the report now (raises StoreUnavailable when Redis is down)."""
+    figures = memory(store.client)
+    problem = watch.problem()
+    aged_bytes, aged_ids = store.aged_footprint()
+    return MemoryReport(
+        used=None if figures is None else figures[0],
+        max=None if figures is None else figures[1],
+        policies=watch.found,
+        problem=problem,
+        live_record_bytes=store.live_record_bytes(),
+        aged_bytes=aged_bytes,
+        aged_ids=aged_ids,
+    )

@@ -89,27 +89,29 @@ class RedisCollector(Collector):
     def collect(self) -> Iterator[GaugeMetricFamily]:
         from wallet import guard
 
-        store = self.services.store
         try:
-            figures = guard.memory(store.client)
-            problem = self.services.redis_watch.problem()
-            found = self.services.redis_watch.found
-            aged_bytes, aged_ids = store.aged_footprint()
+            found = guard.report(self.services.store, self.services.redis_watch)
         except Exception:  # a scrape must not fail because Redis is down: the 503 counter says it
             return
-        if figures is not None:
-            yield _gauge("wallet_redis_used_memory_bytes", "Redis used_memory, summed over masters.", figures[0])
-            yield _gauge("wallet_redis_max_memory_bytes", "Redis maxmemory, summed over masters (0: none).", figures[1])
-        if found is not None:
+        if found.used is not None and found.max is not None:
+            yield _gauge("wallet_redis_used_memory_bytes", "Redis used_memory, summed over masters.", found.used)
+            yield _gauge("wallet_redis_max_memory_bytes", "Redis maxmemory, summed over masters (0: none).", found.max)
+        if found.policies is not None:
             policy = GaugeMetricFamily(
                 "wallet_redis_eviction_policy_safe",
                 "1 when no master may evict balances or records (maxmemory-policy not allkeys-*).",
                 labels=["policy"],
             )
-            policy.add_metric([",".join(sorted(set(found)))], 0.0 if problem else 1.0)
+            policy.add_metric([",".join(sorted(set(found.policies)))], 0.0 if found.problem else 1.0)
             yield policy
-        yield _gauge("wallet_aged_filter_bytes", "Redis bytes of the aged-id filter's bitmaps.", aged_bytes)
-        yield _gauge("wallet_aged_filter_ids", "Transaction ids remembered by the aged-id filter.", aged_ids)
+        if found.live_record_bytes is not None:
+            yield _gauge(
+                "wallet_redis_live_record_bytes",
+                "Redis bytes per record kept in full (sampled).",
+                found.live_record_bytes,
+            )
+        yield _gauge("wallet_aged_filter_bytes", "Redis bytes of the aged-id filter's bitmaps.", found.aged_bytes)
+        yield _gauge("wallet_aged_filter_ids", "Transaction ids remembered by the aged-id filter.", found.aged_ids)
 
 
 def _gauge(name: str, documentation: str, value: float) -> GaugeMetricFamily:
