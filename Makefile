@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint clean bench bench-tools
+.PHONY: install run test lint clean bench bench-tools soak
 
 install: $(STAMP)
 
@@ -33,6 +33,11 @@ clean:
 bench: install
 	@command -v wrk >/dev/null && command -v redis-server >/dev/null || $(MAKE) --no-print-directory bench-tools
 	$(BIN)/python bench/run.py
+
+# make soak: sustained play on a capped Redis with a short retention; prints memory over time.
+soak: install
+	@command -v wrk >/dev/null && command -v redis-server >/dev/null || $(MAKE) --no-print-directory bench-tools
+	$(BIN)/python bench/soak.py
 
 bench-tools:
 	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \

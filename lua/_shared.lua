@@ -13,11 +13,14 @@ Not a script on its own. Conventions shared by every script:
       o  (reversals) the outcome answered
     Anything else (the tombstone 'P' or a JSON record of older versions) is answered PRUNED:
     SQL holds it;
-  * records older than the retention leave the hash; their ids go into the aged-id filter, the
-    LAST FOUR KEYS of every money script (Bloom-filter generations in bitmaps, newest first,
-    wallet/aged.py). An id absent from the hash whose probe 'h1:h2' hits the filter is answered
-    PRUNED too (its record is fetched from SQL); an empty probe skips the filter (SQL said the
-    hit was a false positive);
+  * records older than the retention leave the hash; their ids go into the aged-id filter
+    (Bloom-filter generations in bitmaps, wallet/aged.py). KEYS[AGED] is the shard's aged-id
+    directory, 'gen:bits,gen:bits' newest first, and the generations' bitmaps follow it in
+    KEYS, in that order; ARGV[1] is the directory as the caller knows it: when it is not the
+    current one the script answers {'STALE', current} before anything else and the caller
+    calls again with the right keys. An id absent from the hash whose probe 'h1:h2' hits a
+    generation is answered PRUNED (its record is fetched from SQL); an empty probe skips the
+    filter (SQL said the hit was a false positive);
   * the ledger stream is the shard's journal, drained into SQL by the snapshot job: every
     record written and every balance change appends exactly one entry (kind, amount, balance,
     currency, tx, fp, target; marker entries carry state and outcome instead of money);
@@ -35,7 +38,9 @@ local function load_account(key)
   return {balance = tonumber(v[1]), currency = v[2], status = v[3]}
 end
 
-local AGED_PROBES = 7  -- bit probes per id (wallet/aged.py: ~1 % false positives at 10 bits per id)
+local AGED_PROBES = 10  -- bit probes per id (wallet/aged.py: 14 bits per id, ~0.1 % false positives)
+local AGED = 0  -- KEYS index of the aged-id directory (each script sets it); generations follow
+local aged_bits = {}  -- bits of each generation, newest first, read from the directory
 
 local function decode(raw)
   local s, r, d, b, f, o = string.match(raw, '^(%a)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$')
@@ -47,18 +52,23 @@ local function encode(rec)
   return table.concat({rec.s, rec.r or '', rec.d or '', rec.b or '', rec.f or '', rec.o or ''}, '|')
 end
 
--- True when a generation of the aged-id filter (the last four KEYS) has every probe bit set.
+-- nil when the caller's aged-id directory (ARGV[1]) is the current one, else {'STALE', current}.
+local function stale()
+  local current = redis.call('GET', KEYS[AGED]) or ''
+  if current ~= ARGV[1] then return {'STALE', current} end
+  for bits in string.gmatch(current, ':(%d+)') do aged_bits[#aged_bits + 1] = tonumber(bits) end
+  return nil
+end
+
+-- True when a generation of the aged-id filter has every probe bit of the id set.
 local function aged(probe)
   local h1, h2 = string.match(probe, '^(%d+):(%d+)$')
   if not h1 then return false end
   h1, h2 = tonumber(h1), tonumber(h2)
-  for g = #KEYS - 3, #KEYS do
-    local bits = redis.call('STRLEN', KEYS[g]) * 8
-    if bits > 0 then
-      local i = 0
-      while i < AGED_PROBES and redis.call('GETBIT', KEYS[g], (h1 + i * h2) % bits) == 1 do i = i + 1 end
-      if i == AGED_PROBES then return true end
-    end
+  for g, bits in ipairs(aged_bits) do
+    local key, i = KEYS[AGED + g], 0
+    while i < AGED_PROBES and redis.call('GETBIT', key, (h1 + i * h2) % bits) == 1 do i = i + 1 end
+    if i == AGED_PROBES then return true end
   end
   return false
 end

@@ -6,26 +6,31 @@ KEYS[1]  account hash   wallet:{sN}:player:<player>
 KEYS[2]  tx hash        wallet:{sN}:tx:<provider>:<player>
 KEYS[3]  ledger stream  wallet:{sN}:ledger
 KEYS[4]  session key    wallet:{sN}:session:<player>  (read only with flag S)
-KEYS[5..8] aged-id filter  wallet:{sN}:aged:<generation>, newest first (see _shared)
-ARGV[1]  transaction id
-ARGV[2]  aged-id probe of ARGV[1], 'h1:h2' ('' = do not check the filter)
-ARGV[3]  fingerprint of the request
-ARGV[4]  bet, minor units, integer >= 0
-ARGV[5]  win, minor units, integer >= 0
-ARGV[6]  flags: B refuse a blocked player, S require an open session
-ARGV[7]  currency the caller expects, '' for any
-ARGV[8..] ledger field/value pairs (provider, player, round, game, bet, win)
+KEYS[5]  aged-id directory  wallet:{sN}:aged   'gen:bits,...' newest first (see _shared)
+KEYS[6..] its generations  wallet:{sN}:aged:<gen>, in the directory's order
+ARGV[1]  the caller's aged-id directory (answered STALE when not current)
+ARGV[2]  transaction id
+ARGV[3]  aged-id probe of ARGV[2], 'h1:h2' ('' = do not check the filter)
+ARGV[4]  fingerprint of the request
+ARGV[5]  bet, minor units, integer >= 0
+ARGV[6]  win, minor units, integer >= 0
+ARGV[7]  flags: B refuse a blocked player, S require an open session
+ARGV[8]  currency the caller expects, '' for any
+ARGV[9..] ledger field/value pairs (provider, player, round, game, bet, win)
 
-Returns {outcome, balance, ref, balance_after, currency, delta}: as debit.lua.
+Returns {outcome, balance, ref, balance_after, currency, delta}: as debit.lua (STALE included).
 ]]
 
+AGED = 5
 local acct = load_account(KEYS[1])
 if not acct then return {'NO_PLAYER'} end
-local seen = replay(find_tx(KEYS[2], ARGV[1], ARGV[2]), ARGV[1], ARGV[3], acct.balance)
+local outdated = stale()
+if outdated then return outdated end
+local seen = replay(find_tx(KEYS[2], ARGV[2], ARGV[3]), ARGV[2], ARGV[4], acct.balance)
 if seen then return seen end
-local refused = refusal(acct, ARGV[6], KEYS[4], ARGV[7])
+local refused = refusal(acct, ARGV[7], KEYS[4], ARGV[8])
 if refused then return {refused, fmt(acct.balance)} end
-local bet = tonumber(ARGV[4])
+local bet = tonumber(ARGV[5])
 if acct.balance - bet < 0 then return {'NO_FUNDS', fmt(acct.balance)} end
-local delta = tonumber(ARGV[5]) - bet
-return apply(acct, ARGV[1], {s = 'A', d = delta, f = ARGV[3], k = 'betwin'}, 8)
+local delta = tonumber(ARGV[6]) - bet
+return apply(acct, ARGV[2], {s = 'A', d = delta, f = ARGV[4], k = 'betwin'}, 9)

@@ -5,20 +5,25 @@ Wins are never refused for funds, a blocked status or a closed session.
 KEYS[1]  account hash   wallet:{sN}:player:<player>
 KEYS[2]  tx hash        wallet:{sN}:tx:<provider>:<player>
 KEYS[3]  ledger stream  wallet:{sN}:ledger
-KEYS[4..7] aged-id filter  wallet:{sN}:aged:<generation>, newest first (see _shared)
-ARGV[1]  transaction id
-ARGV[2]  aged-id probe of ARGV[1], 'h1:h2' ('' = do not check the filter)
-ARGV[3]  fingerprint of the request
-ARGV[4]  amount, minor units, integer >= 0
-ARGV[5]  ledger kind (win, deposit)
-ARGV[6..] ledger field/value pairs (provider, player, round, game, bet, win)
+KEYS[4]  aged-id directory  wallet:{sN}:aged   'gen:bits,...' newest first (see _shared)
+KEYS[5..] its generations  wallet:{sN}:aged:<gen>, in the directory's order
+ARGV[1]  the caller's aged-id directory (answered STALE when not current)
+ARGV[2]  transaction id
+ARGV[3]  aged-id probe of ARGV[2], 'h1:h2' ('' = do not check the filter)
+ARGV[4]  fingerprint of the request
+ARGV[5]  amount, minor units, integer >= 0
+ARGV[6]  ledger kind (win, deposit)
+ARGV[7..] ledger field/value pairs (provider, player, round, game, bet, win)
 
 Returns {outcome, balance, ref, balance_after, currency, delta}: OK, DUPLICATE, CONFLICT, ROLLED_BACK, NO_PLAYER
-PRUNED (meanings as in debit.lua).
+PRUNED, STALE (meanings as in debit.lua).
 ]]
 
+AGED = 4
 local acct = load_account(KEYS[1])
 if not acct then return {'NO_PLAYER'} end
-local seen = replay(find_tx(KEYS[2], ARGV[1], ARGV[2]), ARGV[1], ARGV[3], acct.balance)
+local outdated = stale()
+if outdated then return outdated end
+local seen = replay(find_tx(KEYS[2], ARGV[2], ARGV[3]), ARGV[2], ARGV[4], acct.balance)
 if seen then return seen end
-return apply(acct, ARGV[1], {s = 'A', d = tonumber(ARGV[4]), f = ARGV[3], k = ARGV[5]}, 6)
+return apply(acct, ARGV[2], {s = 'A', d = tonumber(ARGV[5]), f = ARGV[4], k = ARGV[6]}, 7)

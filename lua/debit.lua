@@ -5,17 +5,19 @@ KEYS[2]  tx hash        wallet:{sN}:tx:<provider>:<player>   field <txid> -> rec
 KEYS[3]  ledger stream  wallet:{sN}:ledger
 KEYS[4]  session key    wallet:{sN}:session:<player>  (read only with flag S)
 KEYS[5]  round index    wallet:{sN}:round:<provider>:<player>:<round>   set of bet ids of the
-         round, for a cancel that names only the round (written only when ARGV[8] > 0)
-KEYS[6..9] aged-id filter  wallet:{sN}:aged:<generation>, newest first (see _shared)
-ARGV[1]  transaction id
-ARGV[2]  aged-id probe of ARGV[1], 'h1:h2' ('' = do not check the filter)
-ARGV[3]  fingerprint of the request (equal fingerprints = the same request)
-ARGV[4]  amount, minor units, integer >= 0 (0 for a free spin: the provider pays)
-ARGV[5]  flags: B refuse a blocked player, S require an open session
-ARGV[6]  currency the caller expects, '' for any
-ARGV[7]  ledger kind (bet, withdrawal)
-ARGV[8]  lifetime of the round index in seconds; 0 = do not index
-ARGV[9..] ledger field/value pairs (provider, player, round, game, bet, win)
+         round, for a cancel that names only the round (written only when ARGV[9] > 0)
+KEYS[6]  aged-id directory  wallet:{sN}:aged   'gen:bits,...' newest first (see _shared)
+KEYS[7..] its generations  wallet:{sN}:aged:<gen>, in the directory's order
+ARGV[1]  the caller's aged-id directory (answered STALE when not current)
+ARGV[2]  transaction id
+ARGV[3]  aged-id probe of ARGV[2], 'h1:h2' ('' = do not check the filter)
+ARGV[4]  fingerprint of the request (equal fingerprints = the same request)
+ARGV[5]  amount, minor units, integer >= 0 (0 for a free spin: the provider pays)
+ARGV[6]  flags: B refuse a blocked player, S require an open session
+ARGV[7]  currency the caller expects, '' for any
+ARGV[8]  ledger kind (bet, withdrawal)
+ARGV[9]  lifetime of the round index in seconds; 0 = do not index
+ARGV[10..] ledger field/value pairs (provider, player, round, game, bet, win)
 
 Returns {outcome, balance, ref, balance_after, currency, delta}:
   OK           applied; ref = ledger entry id
@@ -26,20 +28,24 @@ Returns {outcome, balance, ref, balance_after, currency, delta}:
                (why 'record': a tombstone; 'filter': the aged-id filter knows it); the caller
                restores it from SQL (rehydrate.lua) and calls again
   NO_PLAYER    {NO_PLAYER}
+  STALE        {STALE, directory}: ARGV[1] is not the current aged-id directory; nothing done
   BLOCKED | NO_SESSION | CURRENCY   refused, nothing applied
   NO_FUNDS     balance - amount would go below zero; the id stays unused
 ]]
 
+AGED = 6
 local acct = load_account(KEYS[1])
 if not acct then return {'NO_PLAYER'} end
-local seen = replay(find_tx(KEYS[2], ARGV[1], ARGV[2]), ARGV[1], ARGV[3], acct.balance)
+local outdated = stale()
+if outdated then return outdated end
+local seen = replay(find_tx(KEYS[2], ARGV[2], ARGV[3]), ARGV[2], ARGV[4], acct.balance)
 if seen then return seen end
-local refused = refusal(acct, ARGV[5], KEYS[4], ARGV[6])
+local refused = refusal(acct, ARGV[6], KEYS[4], ARGV[7])
 if refused then return {refused, fmt(acct.balance)} end
-local amount = tonumber(ARGV[4])
+local amount = tonumber(ARGV[5])
 if acct.balance - amount < 0 then return {'NO_FUNDS', fmt(acct.balance)} end
-if tonumber(ARGV[8]) > 0 then
-  redis.call('SADD', KEYS[5], ARGV[1])
-  redis.call('EXPIRE', KEYS[5], ARGV[8])
+if tonumber(ARGV[9]) > 0 then
+  redis.call('SADD', KEYS[5], ARGV[2])
+  redis.call('EXPIRE', KEYS[5], ARGV[9])
 end
-return apply(acct, ARGV[1], {s = 'A', d = -amount, f = ARGV[3], k = ARGV[7]}, 9)
+return apply(acct, ARGV[2], {s = 'A', d = -amount, f = ARGV[4], k = ARGV[8]}, 10)

@@ -8,17 +8,19 @@ ROLLED_BACK).
 KEYS[1]  account hash   wallet:{sN}:player:<player>
 KEYS[2]  tx hash        wallet:{sN}:tx:<provider>:<player>
 KEYS[3]  ledger stream  wallet:{sN}:ledger
-KEYS[4]  round index    wallet:{sN}:round:<provider>:<player>:<round>  (read only when ARGV[1] is '')
-KEYS[5..8] aged-id filter  wallet:{sN}:aged:<generation>, newest first (see _shared)
-ARGV[1]  transaction id to reverse; '' = every bet of the round index KEYS[4] not yet reversed
+KEYS[4]  round index    wallet:{sN}:round:<provider>:<player>:<round>  (read only when ARGV[2] is '')
+KEYS[5]  aged-id directory  wallet:{sN}:aged   'gen:bits,...' newest first (see _shared)
+KEYS[6..] its generations  wallet:{sN}:aged:<gen>, in the directory's order
+ARGV[1]  the caller's aged-id directory (answered STALE when not current)
+ARGV[2]  transaction id to reverse; '' = every bet of the round index KEYS[4] not yet reversed
          (a bet of the index absent from the tx hash has aged: answered PRUNED)
-ARGV[2]  aged-id probe of ARGV[1] ('' = do not check the filter)
-ARGV[3]  the reversal's own transaction id, '' when the protocol gives none (then a repeat
+ARGV[3]  aged-id probe of ARGV[2] ('' = do not check the filter)
+ARGV[4]  the reversal's own transaction id, '' when the protocol gives none (then a repeat
          answers ROLLED_BACK); with one, a repeat answers the first outcome again
-ARGV[4]  aged-id probe of ARGV[3] ('' = do not check the filter)
-ARGV[5]  fingerprint of the reversal request (compared only with an own id)
-ARGV[6]  ledger kind (rollback, cancel)
-ARGV[7..] ledger field/value pairs (provider, player, round)
+ARGV[5]  aged-id probe of ARGV[4] ('' = do not check the filter)
+ARGV[6]  fingerprint of the reversal request (compared only with an own id)
+ARGV[7]  ledger kind (rollback, cancel)
+ARGV[8..] ledger field/value pairs (provider, player, round)
 
 Returns {outcome, balance, ref, balance_after}:
   OK           reversed (one ledger entry per transaction); ref = the last entry's id,
@@ -30,30 +32,34 @@ Returns {outcome, balance, ref, balance_after}:
   PRUNED       {PRUNED, balance, txid, why}: a record involved left Redis after its retention;
                the caller restores it from SQL (rehydrate.lua) and calls again
   NO_PLAYER    {NO_PLAYER}
+  STALE        {STALE, directory}: ARGV[1] is not the current aged-id directory; nothing done
 ]]
 
+AGED = 5
 local acct = load_account(KEYS[1])
 if not acct then return {'NO_PLAYER'} end
-local own = ARGV[3]
+local outdated = stale()
+if outdated then return outdated end
+local own = ARGV[4]
 if own ~= '' then
-  local mine = find_tx(KEYS[2], own, ARGV[4])
+  local mine = find_tx(KEYS[2], own, ARGV[5])
   if mine then
     if mine.s == 'P' then return {'PRUNED', fmt(acct.balance), own, mine.why} end
-    if mine.f ~= ARGV[5] then return {'CONFLICT', fmt(acct.balance)} end
+    if mine.f ~= ARGV[6] then return {'CONFLICT', fmt(acct.balance)} end
     if mine.o == 'OK' then return {'DUPLICATE', fmt(acct.balance), mine.r, mine.b} end
     return {mine.o, fmt(acct.balance)}
   end
 end
 
-local targets = {ARGV[1]}
-if ARGV[1] == '' then
+local targets = {ARGV[2]}
+if ARGV[2] == '' then
   targets = redis.call('SMEMBERS', KEYS[4])
   table.sort(targets)
 end
 local originals = {}
 for i, txid in ipairs(targets) do
-  originals[i] = find_tx(KEYS[2], txid, ARGV[1] == '' and '' or ARGV[2])
-  if ARGV[1] == '' and not originals[i] then originals[i] = {s = 'P', why = 'record'} end
+  originals[i] = find_tx(KEYS[2], txid, ARGV[2] == '' and '' or ARGV[3])
+  if ARGV[2] == '' and not originals[i] then originals[i] = {s = 'P', why = 'record'} end
   if originals[i] and originals[i].s == 'P' then return {'PRUNED', fmt(acct.balance), txid, originals[i].why} end
 end
 
@@ -62,8 +68,8 @@ for i, txid in ipairs(targets) do
   local original = originals[i]
   seen = seen or original ~= nil
   if original and original.s == 'A' then
-    local reversal = {s = 'X', o = 'OK', d = -tonumber(original.d), f = ARGV[5], k = ARGV[6], t = txid}
-    reply = move(acct, own, reversal, 7)
+    local reversal = {s = 'X', o = 'OK', d = -tonumber(original.d), f = ARGV[6], k = ARGV[7], t = txid}
+    reply = move(acct, own, reversal, 8)
     total = total + tonumber(reversal.d)
     acct.balance = tonumber(reversal.b)
     original.s = 'R'
@@ -79,8 +85,8 @@ end
 if seen then
   reply = {'ROLLED_BACK', fmt(acct.balance)}
 else
-  if ARGV[1] ~= '' then mark(ARGV[1], {s = 'C'}, 7) end
+  if ARGV[2] ~= '' then mark(ARGV[2], {s = 'C'}, 8) end
   reply = {'NOT_FOUND', fmt(acct.balance)}
 end
-if own ~= '' then mark(own, {s = 'X', o = reply[1], f = ARGV[5]}, 7) end
+if own ~= '' then mark(own, {s = 'X', o = reply[1], f = ARGV[6]}, 8) end
 return reply

@@ -16,9 +16,11 @@ from sqlalchemy.engine import Engine
 from tests.conftest import OPERATOR_KEY, Ace, Operator, Provider, make_env
 from tests.test_gitslotpark_agent_dialect import call as agent_call
 from wallet import create_app, db
-from wallet.archive import prune
+from wallet.archive import SqlArchive, prune
+from wallet.core import Move, Outcome, Wallet
 from wallet.records import fingerprint
 from wallet.snapshot import drain_once
+from wallet.store import Store
 
 
 @pytest.fixture
@@ -119,9 +121,9 @@ def test_false_positive_costs_one_lookup(
     gsp.withdraw("p1", "1.00", "t0")
     age(app, engine)
     store = app.extensions["wallet"].store
-    for key in store.aged_keys(store.keys("p1").shard):
-        if store.client.exists(key):
-            store.client.set(key, b"\xff" * store.client.strlen(key))
+    for generation in store.generations():
+        key = f"{store.keys('p1').tag}:aged:{generation.id}"
+        store.client.set(key, b"\xff" * (generation.bits // 8))
     assert gsp.withdraw("p1", "2.00", "fresh")["balance"] == 97.0
     assert gsp.withdraw("p1", "2.00", "fresh")["balance"] == 97.0  # now a record in Redis: a replay
     metrics = client.get("/metrics", headers={"Authorization": f"Bearer {OPERATOR_KEY}"}).get_data(as_text=True)
@@ -151,3 +153,65 @@ def test_records_fit_a_listpack_value(app: Flask, operator: Operator, gsp: Provi
     gsp.withdraw("p1", "12345678.90", "a" * 20, round_id="r" * 32)
     gsp.rollback("p1", "a" * 20)
     assert all(len(record) <= 64 for record in tx_hash(app, "gitslotpark").values())
+
+
+def test_generations_rotate_and_are_dropped_after_the_horizon(
+    app: Flask, engine: Engine, operator: Operator, gsp: Provider
+) -> None:
+    """A generation open for a third of the horizon is closed for a new one; one closed a horizon
+    ago is deleted; ids of the live generations are still recognised."""
+    store = app.extensions["wallet"].store
+    operator.create("p1", balance="100.00")
+    gsp.withdraw("p1", "1.00", "old")
+    age(app, engine)
+    start, period = store.clock(), store.horizon / 3
+    store.clock = lambda: start + period + 1
+    gsp.withdraw("p1", "1.00", "mid")
+    age(app, engine)
+    assert [g.id for g in store.generations()] == [2, 1]
+    assert gsp.withdraw("p1", "1.00", "old")["balance"] == 98.0  # a replay, from generation 1
+    store.clock = lambda: start + period + 1 + store.horizon + 1
+    age(app, engine)
+    assert [g.id for g in store.generations()] == [3, 2]
+    assert not store.client.exists(f"{store.keys('p1').tag}:aged:1")
+    assert gsp.withdraw("p1", "1.00", "mid")["balance"] == 98.0  # generation 2: still recognised
+
+
+def test_a_full_generation_is_followed_by_one_twice_its_size(
+    app: Flask, engine: Engine, operator: Operator, gsp: Provider
+) -> None:
+    """Traffic past a generation's plan opens the next at twice the plan, before any more id is
+    written, so no generation is filled past its plan."""
+    store = app.extensions["wallet"].store
+    operator.create("p1", balance="100.00")
+    gsp.withdraw("p1", "1.00", "t1")
+    age(app, engine)
+    first = store.generations()[0]
+    store.client.hset(f"{store.prefix}:aged:count", str(first.id), first.planned)  # as if it held its plan
+    gsp.withdraw("p1", "1.00", "t2")
+    age(app, engine)
+    second, closed = store.generations()
+    assert (second.planned, closed.id, closed.closed is not None) == (2 * first.planned, first.id, True)
+    assert second.count == 1 and gsp.withdraw("p1", "1.00", "t2")["balance"] == 98.0
+
+
+def test_a_process_with_an_old_directory_learns_the_new_one(
+    app: Flask, engine: Engine, operator: Operator, gsp: Provider
+) -> None:
+    """A web process that cached the directory before a new generation opened is answered STALE,
+    learns it, and recognises an id aged into the new generation."""
+    store = app.extensions["wallet"].store
+    operator.create("p1", balance="100.00")
+    gsp.withdraw("p1", "1.00", "t1")
+    age(app, engine)
+    other = Wallet(Store(store.client, store.prefix, timedelta(seconds=store.horizon)), SqlArchive(engine))
+    assert other.player("p1").balance == 9900
+    assert other.credit(Move("gitslotpark", "p1", "w0", win=0)).outcome is Outcome.OK  # caches generation 1
+    start = store.clock()
+    store.clock = lambda: start + store.horizon  # the job opens generation 2
+    first = gsp.withdraw("p1", "1.00", "t2")
+    age(app, engine)
+    assert store.generations()[0].id == 2
+    again = other.debit(Move("gitslotpark", "p1", "t2", bet=100, round="r1"))
+    assert (again.outcome, again.balance) == (Outcome.DUPLICATE, 9800)
+    assert f"{again.reference}" == first["transactionID"]

@@ -6,24 +6,42 @@ filter kept in a Redis bitmap, and every money script checks the filter for an i
 find in the tx hash: a hit sends the id to SQL (the record comes back, the answer is the first
 one), a miss means the id is new. A false positive costs one SQL lookup, nothing more.
 
-Generations: per ledger shard, one bitmap per period of ``horizon / 3``
-(``<prefix>:{sN}:aged:<g>``, g = unix seconds // period). Scripts check the four newest, so an
-id stays recognised for at least the horizon after it left Redis and at most 4/3 of it; the job
-deletes older generations. Each bitmap is sized once, when the job first writes to it, at
-BITS_PER_ID bits for every id it expects (1.5 x the last day's transactions, scaled to the
-period); 7 probes at that fill give ~0.8 % false positives. Bytes per remembered id: ~1.25 at
-the planned fill, up to ~2.5 while the oldest generation waits to be dropped.
+Generations (a scalable Bloom filter): the job writes into one generation at a time, a bitmap
+per shard (``<prefix>:{sN}:aged:<gen>``) sized for the ids it plans to hold. It opens the next
+generation when the current one has held its planned ids (the next plans twice as many) or has
+been open for a third of the horizon, and deletes a generation a horizon after it was closed.
+So every id stays recognised for at least the horizon, no generation is ever filled past its
+plan (false positives stay at ~0.1 % each), and over years the filter holds about 4/3 of a
+horizon of ids and no more. The plan: 1.5 x the daily transactions, the rate taken from the
+last day, hour or five minutes, whichever is highest, over the generation's period.
+
+The live generations are listed, newest first as 'gen:bits,...', in each shard's directory key
+``<prefix>:{sN}:aged``. Web processes cache it and pass their copy to the scripts, which answer
+STALE when it is not the current one (the caller then learns it and calls again): a new
+generation is in every directory before the job writes an id into it, so no check misses it.
+Bytes per remembered id: 14 bits = 1.75 at the plan, ~2.6 with the plan's slack.
 """
 
 from __future__ import annotations
 
 import hashlib
 import math
+from dataclasses import dataclass
 
-GENERATIONS = 4  # checked by every money script: the last four KEYS
-BITS_PER_ID = 10
-MIN_IDS = 1024  # per shard and generation: ~1.3 kB
-SKEW_SECONDS = 300  # the job writes into the generation of five minutes ago (clocks differ)
+BITS_PER_ID = 14  # with lua/_shared.lua's 10 probes: ~0.1 % false positives per full generation
+MIN_IDS = 128  # per shard: 224 bytes, 14 kB for the 64 shards
+
+
+@dataclass
+class Generation:
+    """One generation of the aged-id filter, as the job keeps it."""
+
+    id: int
+    bits: int  # per shard
+    planned: int  # ids, over all shards
+    created: float  # unix seconds
+    closed: float | None = None  # when the job stopped writing into it
+    count: int = 0  # ids written into it
 
 
 def probe(provider: str, player: str, tx: str) -> str:
@@ -32,7 +50,17 @@ def probe(provider: str, player: str, tx: str) -> str:
     return f"{int.from_bytes(digest[:4], 'big')}:{int.from_bytes(digest[4:], 'big') | 1}"
 
 
-def generation_bits(expected_ids: int, shards: int) -> int:
-    """Bits of one shard's bitmap for a generation expected to hold ``expected_ids`` in all shards."""
-    per_shard = max(MIN_IDS, math.ceil(expected_ids / shards))
+def directory(generations: list[Generation]) -> str:
+    """The directory the scripts read: 'gen:bits' of each live generation, newest first."""
+    return ",".join(f"{g.id}:{g.bits}" for g in generations)
+
+
+def generation_ids(text: str) -> list[str]:
+    """The generation ids of a directory, in its order."""
+    return [part.split(":", 1)[0] for part in text.split(",") if part]
+
+
+def bits_for(planned: int, shards: int) -> int:
+    """Bits of one shard's bitmap for a generation planned to hold ``planned`` ids in all shards."""
+    per_shard = max(MIN_IDS, math.ceil(planned / shards))
     return math.ceil(per_shard * BITS_PER_ID / 64) * 64

@@ -40,30 +40,56 @@ class SqlArchive:
 
 def prune(store: Store, engine: Engine, retention: timedelta, limit: int = 5000, seconds: float = 20.0) -> int:
     """Move records older than ``retention`` that SQL holds out of Redis, in batches of ``limit``
-    for up to ``seconds``; returns how many. Also drops aged-id generations past the horizon."""
-    bits = generation_bits(engine, store)
+    for up to ``seconds``; returns how many. Rotates the aged-id generations first."""
     deadline, done = time.monotonic() + seconds, 0
+    cutoff = datetime.fromtimestamp(store.clock(), UTC) - retention
     while time.monotonic() < deadline:
-        moved, selected = _prune_batch(
-            store, engine, datetime.fromtimestamp(store.clock(), UTC) - retention, limit, bits
-        )
+        moved, selected = _prune_batch(store, engine, cutoff, limit, rotate(store, engine))
         done += moved
         if selected < limit or not moved:  # all done, or only records changed since the last drain
             break
-    store.drop_old_generations()
     return done
 
 
-def generation_bits(engine: Engine, store: Store) -> int:
-    """Bitmap size for a new aged-id generation: 1.5 x the last day's transactions over its period."""
-    since = datetime.fromtimestamp(store.clock(), UTC) - timedelta(days=1)
-    query = sa.select(sa.func.count()).select_from(transactions).where(transactions.c.created_at >= since)
+#: Windows the daily rate is estimated from, with the factor that scales each to a day.
+RATE_WINDOWS = ((timedelta(days=1), 1), (timedelta(hours=1), 24), (timedelta(minutes=5), 288))
+
+
+def rotate(store: Store, engine: Engine) -> aged.Generation:
+    """The generation to write aged ids into now: the current one, or a new one when it has held
+    its plan or been open a third of the horizon; generations closed a horizon ago are dropped.
+    The directory is published before anything is written into a new generation."""
+    live, now = store.generations(), store.clock()
+    current = live[0] if live else None
+    period = store.horizon / 3
+    if current is None or current.count >= current.planned or now - current.created >= period:
+        planned = int(daily_rate(engine, now) * 1.5 * period / 86400)
+        if current is not None and current.count >= current.planned:
+            planned = max(planned, 2 * current.planned)  # traffic outgrew the plan: grow geometrically
+        planned = max(planned, aged.MIN_IDS * SHARDS)
+        if current is not None:
+            current.closed = now
+        current = aged.Generation((current.id + 1) if current else 1, aged.bits_for(planned, SHARDS), planned, now)
+        live.insert(0, current)
+        dropped = [g for g in live if g.closed is not None and now - g.closed >= store.horizon]
+        store.save_generations([g for g in live if g not in dropped], dropped)
+    return current
+
+
+def daily_rate(engine: Engine, now: float) -> int:
+    """Transactions per day, from the last day, hour or five minutes, whichever is highest."""
+    at = datetime.fromtimestamp(now, UTC)
     with engine.connect() as conn:
-        per_day = conn.execute(query).scalar_one()
-    return aged.generation_bits(int(per_day * 1.5 * store.period / 86400), SHARDS)
+        return max(
+            factor
+            * conn.execute(
+                sa.select(sa.func.count()).select_from(transactions).where(transactions.c.created_at >= at - window)
+            ).scalar_one()
+            for window, factor in RATE_WINDOWS
+        )
 
 
-def _prune_batch(store: Store, engine: Engine, cutoff: datetime, limit: int, bits: int) -> tuple[int, int]:
+def _prune_batch(store: Store, engine: Engine, cutoff: datetime, limit: int, into: aged.Generation) -> tuple[int, int]:
     query = (
         sa.select(transactions.c.provider, transactions.c.player, transactions.c.tx, transactions.c.state)
         .where(transactions.c.pruned.is_(False), transactions.c.created_at < cutoff)
@@ -77,7 +103,7 @@ def _prune_batch(store: Store, engine: Engine, cutoff: datetime, limit: int, bit
         by_hash[(provider, player)].append((tx, state))
     done = 0
     for (provider, player), items in by_hash.items():
-        moved = store.age(provider, player, items, bits)
+        moved = store.age(provider, player, items, into)
         if moved:
             _mark_pruned(engine, provider, player, moved)
             done += len(moved)

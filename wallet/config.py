@@ -101,7 +101,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         session_seconds=_seconds(env, "WALLET_SESSION_SECONDS", 8 * 3600, minimum=1),
         database_url=_database_url(env),
         retention=_retention(env),
-        aged_horizon=_duration(env, "WALLET_AGED_HORIZON", DEFAULT_AGED_HORIZON, minimum=timedelta(hours=3)),
+        aged_horizon=_duration(env, "WALLET_AGED_HORIZON", DEFAULT_AGED_HORIZON, minimum=timedelta(minutes=3)),
         trusted_proxies=_seconds(env, "TRUSTED_PROXIES", 0, minimum=0),
         log_format=_choice(env, "LOG_FORMAT", ("json", "text")),
         metrics_allow=_networks(env, "METRICS_ALLOW"),

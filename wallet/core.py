@@ -140,14 +140,14 @@ class Wallet:
             index_seconds,
             *move.meta(bet=amount, win=0),
         ]
-        script_keys = [*_money_keys(keys, move), keys.round(move.provider, move.round), *self._aged(keys)]
+        script_keys = [*_money_keys(keys, move), keys.round(move.provider, move.round)]
         return _counted(self._money("debit", script_keys, args, move.provider, keys), move.provider, kind)
 
     def credit(self, move: Move, kind: str = "win") -> Result:
         """Pay move.win; never refused for funds, status or session."""
         keys = self.store.keys(move.player)
         args = [move.tx, move.probe(), move.fingerprint(kind), move.win, kind, *move.meta(bet=0, win=move.win)]
-        result = self._money("credit", [*_money_keys(keys, move)[:3], *self._aged(keys)], args, move.provider, keys)
+        result = self._money("credit", _money_keys(keys, move)[:3], args, move.provider, keys)
         return _counted(result, move.provider, kind)
 
     def bet_win(self, move: Move) -> Result:
@@ -163,7 +163,7 @@ class Wallet:
             move.currency,
             *move.meta(bet=move.bet, win=move.win),
         ]
-        result = self._money("betwin", [*_money_keys(keys, move), *self._aged(keys)], args, move.provider, keys)
+        result = self._money("betwin", _money_keys(keys, move), args, move.provider, keys)
         if result.outcome is Outcome.OK:
             metrics.money(move.provider, str(result.currency), "bet", move.bet)
             metrics.money(move.provider, str(result.currency), "win", move.win)
@@ -187,12 +187,9 @@ class Wallet:
             kind,
             *meta,
         ]
-        script_keys = [keys.account, keys.txs(provider), keys.ledger, keys.round(provider, round_id), *self._aged(keys)]
+        script_keys = [keys.account, keys.txs(provider), keys.ledger, keys.round(provider, round_id)]
         result = self._money("rollback", script_keys, args, provider, keys, probed=(0, 2))
         return _counted(result, provider, "rollback")
-
-    def _aged(self, keys: PlayerKeys) -> list[str]:
-        return self.store.aged_keys(keys.shard)
 
     def _money(
         self,
@@ -203,22 +200,27 @@ class Wallet:
         keys: PlayerKeys,
         probed: tuple[int, ...] = (0,),
     ) -> Result:
-        """Run a money script; if it names an aged record, restore it from the archive and rerun.
+        """Run a money script with the shard's aged-id directory (its KEYS after ``script_keys``,
+        and ARGV[1]); learn a newer directory when the script answers STALE; restore a record it
+        names as aged from the archive. Each time, call again.
 
         ``probed``: positions in ``args`` of the transaction ids whose aged-id probe follows them.
         An id the filter knows but SQL does not was a false positive: its probe is dropped and
         the script runs again, treating the id as new.
         """
-        reply = self.store.run(script, script_keys, args)
+        known, aged_keys = self.store.aged_view(keys.shard)
+        reply = self.store.run(script, [*script_keys, *aged_keys], [known, *args])
         for _ in range(8):  # a round cancel may meet several aged bets
-            if reply[0] != Outcome.PRUNED:
+            if reply[0] == "STALE":
+                known, aged_keys = self.store.learn(keys.shard, reply[1])
+            elif reply[0] != Outcome.PRUNED:
                 break
-            if not self._rehydrate(provider, keys, reply[2], from_filter=reply[3] == "filter"):
+            elif not self._rehydrate(provider, keys, reply[2], from_filter=reply[3] == "filter"):
                 args = [*args]
                 for i in probed:
                     if args[i] == reply[2]:
                         args[i + 1] = ""
-            reply = self.store.run(script, script_keys, args)
+            reply = self.store.run(script, [*script_keys, *aged_keys], [known, *args])
         if reply[0] in (Outcome.DUPLICATE, Outcome.CONFLICT):
             metrics.REPLAYS.labels(provider, reply[0].lower()).inc()
         return _money(reply, keys)

@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from wallet.archive import generation_bits
+from wallet.archive import rotate
 from wallet.db import balances, ledger_entries, transactions
 from wallet.records import compact
 from wallet.snapshot import read_cursors
@@ -44,7 +44,6 @@ def restore(
         raise NotEmpty(f"Redis already holds keys under {store.prefix}:")
     now = datetime.fromtimestamp(store.clock(), UTC)
     cutoff, forgotten = now - retention, now - retention - horizon
-    bits = generation_bits(engine, store)
     with engine.connect() as conn:
         players = _batches(conn.execute(sa.select(balances)).mappings(), 1000)
         player_count = 0
@@ -56,19 +55,20 @@ def restore(
         for rows in _batches(conn.execute(sa.select(transactions)).mappings(), 1000):
             live = [r for r in rows if not r["pruned"] and _created(r) >= cutoff]
             store.write_records([(r["provider"], r["player"], r["tx"], compact(r)) for r in live])
-            _age([r for r in rows if r not in live and _created(r) >= forgotten], store, bits)
+            _age([r for r in rows if r not in live and _created(r) >= forgotten], store, engine)
             record_count += len(rows)
             progress(len(rows))
     return player_count, record_count
 
 
-def _age(rows: list[Any], store: Store, bits: int) -> None:
+def _age(rows: list[Any], store: Store, engine: Engine) -> None:
     """Put the ids of aged records into the aged-id filter (their records stay in SQL only)."""
     by_hash: dict[tuple[str, str], list[tuple[str, str]]] = {}
     for r in rows:
         by_hash.setdefault((r["provider"], r["player"]), []).append((r["tx"], r["state"]))
+    into = rotate(store, engine) if by_hash else None
     for (provider, player), items in by_hash.items():
-        store.age(provider, player, items, bits)
+        store.age(provider, player, items, into)  # type: ignore[arg-type]
 
 
 def count_rows(engine: Engine) -> int:

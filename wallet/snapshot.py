@@ -25,7 +25,7 @@ from wallet.store import Store
 
 log = logging.getLogger("wallet.snapshot")
 
-PRUNE_SECONDS = 60.0  # records past the retention leave Redis within about this long
+PRUNE_SECONDS = 60.0  # records past the retention leave Redis within about this long (sooner for short ones)
 MONEY_KINDS = frozenset({"bet", "win", "betwin", "rollback", "cancel", "deposit", "withdrawal"})
 REVERSALS = frozenset({"rollback", "cancel"})
 
@@ -265,6 +265,7 @@ def run(
     nothing is trimmed that SQL has not committed.
     """
     token, lifetime_ms = uuid.uuid4().hex, int(max(30.0, 3 * every) * 1000)
+    prune_every = min(PRUNE_SECONDS, max(5.0, retention.total_seconds() / 4))
     waiting, last_prune = False, float("-inf")
     while not stop.is_set():
         full = False
@@ -281,7 +282,7 @@ def run(
                 log.info("snapshot: lease taken; draining")
                 waiting = False
             full = _drain_logged(store, engine, count)
-            if time.monotonic() - last_prune >= PRUNE_SECONDS:
+            if time.monotonic() - last_prune >= prune_every:
                 last_prune = time.monotonic()
                 _prune_logged(store, engine, retention)
         except sa.exc.SQLAlchemyError as exc:

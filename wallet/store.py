@@ -6,8 +6,9 @@ script call touches one Redis Cluster slot and the player's ledger stream lives 
     <prefix>:{s<N>}:player:<player>            hash: balance (minor units), currency, status
     <prefix>:{s<N>}:tx:<provider>:<player>     hash: transaction id -> record (lua/_shared.lua),
                                                for the retention; then the record leaves
-    <prefix>:{s<N>}:aged:<generation>          bitmap: the aged-id filter (wallet/aged.py)
-    <prefix>:aged:count                        hash: generation -> ids written into it
+    <prefix>:{s<N>}:aged                       string: the aged-id directory (wallet/aged.py)
+    <prefix>:{s<N>}:aged:<generation>          bitmap: one generation of the aged-id filter
+    <prefix>:aged:meta, <prefix>:aged:count    hashes: generation -> plan and times, ids written
     <prefix>:snapshot:lease                    string with a TTL: the snapshot worker draining now
     <prefix>:{s<N>}:session:<player>           string with a TTL: the open game session
     <prefix>:{s<N>}:round:<provider>:<player>:<round>   set with a TTL: bet ids of a round
@@ -166,8 +167,9 @@ class Store:
     ) -> None:
         self.client = client
         self.prefix = prefix
-        self.period = aged_horizon.total_seconds() / (aged.GENERATIONS - 1)  # one aged-id generation
+        self.horizon = aged_horizon.total_seconds()  # an aged id is recognised at least this long
         self.clock = time.time  # tests move it
+        self._views: dict[int, tuple[str, list[str]]] = {}  # shard -> aged-id directory, script KEYS
         self._shas = {name: hashlib.sha1(src.encode()).hexdigest() for name, src in _SOURCES.items()}
 
     def keys(self, player: str) -> PlayerKeys:
@@ -176,51 +178,78 @@ class Store:
     def ledger_key(self, shard: int) -> str:
         return f"{self.prefix}:{{s{shard}}}:ledger"
 
-    def generation(self, at: float | None = None) -> int:
-        """The aged-id generation of unix time ``at`` (default: now)."""
-        return int((self.clock() if at is None else at) // self.period)
+    def aged_view(self, shard: int) -> tuple[str, list[str]]:
+        """The aged-id directory of a shard as this process knows it, and the KEYS a money script
+        takes for it (the directory key, then its generations)."""
+        view = self._views.get(shard)
+        if view is None:
+            view = self.learn(shard, "")
+        return view
 
-    def aged_keys(self, shard: int) -> list[str]:
-        """The aged-id filter generations a money script checks, newest first (its last KEYS)."""
-        newest = self.generation()
-        return [f"{self.prefix}:{{s{shard}}}:aged:{newest - i}" for i in range(aged.GENERATIONS)]
+    def learn(self, shard: int, known: str) -> tuple[str, list[str]]:
+        """Take ``known`` as the shard's aged-id directory (a script answered STALE with it)."""
+        tag = f"{self.prefix}:{{s{shard}}}"
+        view = known, [f"{tag}:aged", *(f"{tag}:aged:{g}" for g in aged.generation_ids(known))]
+        self._views[shard] = view
+        return view
 
-    def age(self, provider: str, player: str, items: Sequence[tuple[str, str]], bits: int) -> list[str]:
-        """Move records (transaction id, state SQL holds) out of the tx hash into the aged-id filter;
-        returns the ids moved. ``bits``: the size of the generation, if this creates it."""
-        shard, generation = shard_of(player), self.generation(self.clock() - aged.SKEW_SECONDS)
-        keys = [self.keys(player).txs(provider), f"{self.prefix}:{{s{shard}}}:aged:{generation}"]
-        args: list[Any] = [bits]
+    def generations(self) -> list[aged.Generation]:
+        """The aged-id filter's live generations, newest first (the job's bookkeeping)."""
+        with _unavailable():
+            meta: dict[str, str] = self.client.hgetall(f"{self.prefix}:aged:meta")  # type: ignore[assignment]
+            counts: dict[str, str] = self.client.hgetall(f"{self.prefix}:aged:count")  # type: ignore[assignment]
+        found = []
+        for gen, text in meta.items():
+            bits, planned, created, closed = text.split(":")
+            found.append(
+                aged.Generation(int(gen), int(bits), int(planned), float(created), float(closed) if closed else None)
+            )
+            found[-1].count = int(counts.get(gen, 0))
+        return sorted(found, key=lambda g: -g.id)
+
+    def save_generations(self, live: list[aged.Generation], dropped: list[aged.Generation]) -> None:
+        """Record the generations and publish the directory to every shard; then delete the
+        dropped generations' bitmaps (a script holding the old directory is answered STALE)."""
+        text = aged.directory(live)
+        with _unavailable():
+            pipe = self.client.pipeline(transaction=False)
+            for g in live:
+                closed = "" if g.closed is None else repr(g.closed)
+                pipe.hset(f"{self.prefix}:aged:meta", str(g.id), f"{g.bits}:{g.planned}:{g.created!r}:{closed}")
+            for shard in range(SHARDS):
+                pipe.set(f"{self.prefix}:{{s{shard}}}:aged", text)
+            pipe.execute()
+            if dropped:
+                pipe = self.client.pipeline(transaction=False)
+                for g in dropped:
+                    for shard in range(SHARDS):
+                        pipe.delete(f"{self.prefix}:{{s{shard}}}:aged:{g.id}")
+                pipe.hdel(f"{self.prefix}:aged:meta", *(str(g.id) for g in dropped))
+                pipe.hdel(f"{self.prefix}:aged:count", *(str(g.id) for g in dropped))
+                pipe.execute()
+
+    def age(self, provider: str, player: str, items: Sequence[tuple[str, str]], into: aged.Generation) -> list[str]:
+        """Move records (transaction id, state SQL holds) out of the tx hash into the generation
+        ``into`` of the aged-id filter (published in the directory before); returns the ids moved."""
+        keys = [self.keys(player).txs(provider), f"{self.prefix}:{{s{shard_of(player)}}}:aged:{into.id}"]
+        args: list[Any] = [into.bits]
         for tx, state in items:
             args += [tx, state, aged.probe(provider, player, tx)]
         done = self.run("prune", keys, args)
         if done:
             with _unavailable():
-                self.client.hincrby(f"{self.prefix}:aged:count", str(generation), len(done))
+                into.count = int(self.client.hincrby(f"{self.prefix}:aged:count", str(into.id), len(done)))
         return [str(tx) for tx in done]
-
-    def drop_old_generations(self) -> None:
-        """Delete aged-id generations older than the four the scripts check (several, in case the
-        job was stopped for a while)."""
-        oldest_kept = self.generation() - aged.GENERATIONS + 1
-        gone = range(oldest_kept - 12, oldest_kept)
-        with _unavailable():
-            pipe = self.client.pipeline(transaction=False)
-            for shard in range(SHARDS):
-                for generation in gone:
-                    pipe.delete(f"{self.prefix}:{{s{shard}}}:aged:{generation}")
-            pipe.execute()
-            self.client.hdel(f"{self.prefix}:aged:count", *map(str, gone))
 
     def aged_footprint(self) -> tuple[int, int]:
         """(bytes of every aged-id bitmap, ids written into them)."""
+        generations = self.generations()
         with _unavailable():
-            counts: dict[str, str] = self.client.hgetall(f"{self.prefix}:aged:count")  # type: ignore[assignment]
             pipe = self.client.pipeline(transaction=False)
             for shard in range(SHARDS):
-                for generation in counts:
-                    pipe.strlen(f"{self.prefix}:{{s{shard}}}:aged:{generation}")
-            return sum(pipe.execute()), sum(int(n) for n in counts.values())
+                for g in generations:
+                    pipe.strlen(f"{self.prefix}:{{s{shard}}}:aged:{g.id}")
+            return sum(pipe.execute()), sum(g.count for g in generations)
 
     def run(self, script: str, keys: Sequence[str], args: Sequence[Any]) -> list[Any]:
         """Call one script by its SHA1, sending its source once per node when the node lacks it."""
