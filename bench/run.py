@@ -226,28 +226,16 @@ def script_costs(redis_url: str) -> dict[str, float]:
     return costs
 
 
+def redis_command(port: int, folder: Path, *settings: str) -> list[str]:
+    """A private redis-server on loopback ``port``, keeping nothing on disk but in ``folder``."""
+    return ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(folder), *settings]
+
+
 def main() -> None:
     redis_port, wallet_port, minimal_port = free_port(), free_port(), free_port()
     redis_url = f"redis://127.0.0.1:{redis_port}/0"
     data = Path(tempfile.mkdtemp(prefix="wallet-bench-"))
-    procs = [
-        subprocess.Popen(
-            [
-                "redis-server",
-                "--port",
-                str(redis_port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(data),
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-    ]
+    procs = [subprocess.Popen(redis_command(redis_port, data, "--appendonly", "no"), stdout=subprocess.DEVNULL)]
     try:
         time.sleep(0.5)
         prefix = "bench"

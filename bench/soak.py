@@ -17,7 +17,6 @@ SOAK_RESULTS (bench/SOAK.md).
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import redis
 import requests
+from run import free_port, redis_command
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -37,17 +37,11 @@ RESULTS = Path(os.environ.get("SOAK_RESULTS", ROOT / "bench" / "SOAK.md"))
 #: A short aged-id horizon (generations of 2 minutes) so that generations fill, rotate and drop.
 HORIZON = os.environ.get("SOAK_AGED_HORIZON", "6m")
 KEY, AGENT, SECRET, PREFIX = "soak-operator-key-0123", "soak-agent", "soak-secret", "wallet"
-#: Sizing table rows: callbacks per day (all money-moving: the worst case) and retentions.
+#: Sizing table rows: callbacks per day (all money-moving: the worst case); columns: retention
+#: and aged-id horizon (seconds, days).
 DAILY = (100_000, 1_200_000, 10_000_000)
-RETENTIONS = (("1h", 3600), ("24h", 86400), ("48h", 172800))
-HORIZON_DAYS = 30
-PLANNED_AGED = 10 / 8 * 1.5  # bytes per aged id at the planned fill, with the sizing slack
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+COLUMNS = (("1h", 3600, 30), ("24h", 86400, 30), ("48h", 172800, 30), ("24h", 86400, 7))
+PLANNED_AGED = 14 / 8 * 1.5  # bytes per aged id at the planned fill, with the sizing slack
 
 
 def start(command: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
@@ -119,12 +113,15 @@ def callbacks(url: str) -> dict[str, float]:
 
 
 def table(base_mb: float, per_live: float, per_aged: float) -> str:
-    """Steady-state Redis MB: base + records kept (retention + one prune pass) + the aged-id filter."""
-    head = "| callbacks per day | " + " | ".join(f"WALLET_RETENTION={name}" for name, _ in RETENTIONS) + " |"
-    rows = [head, "|---:|" + "---:|" * len(RETENTIONS)]
+    """Steady-state Redis MB: base + records kept (retention + one prune pass) + the aged-id filter
+    (4/3 of the horizon, the most it holds)."""
+    head = "| callbacks per day | " + " | ".join(f"retention {r}, horizon {h}d" for r, _, h in COLUMNS) + " |"
+    rows = [head, "|---:|" + "---:|" * len(COLUMNS)]
     for daily in DAILY:
-        aged = daily * HORIZON_DAYS * 4 / 3 * per_aged
-        cells = [base_mb + (daily * (seconds + 60) / 86400 * per_live + aged) / 2**20 for _, seconds in RETENTIONS]
+        cells = [
+            base_mb + (daily * (seconds + 60) / 86400 * per_live + daily * days * 4 / 3 * per_aged) / 2**20
+            for _, seconds, days in COLUMNS
+        ]
         rows.append(f"| {daily:,} | " + " | ".join(f"{mb:,.0f} MB" for mb in cells) + " |")
     return "\n".join(rows)
 
@@ -133,21 +130,7 @@ def main() -> int:
     folder = Path(tempfile.mkdtemp(prefix="wallet-soak-"))
     redis_port, web_port = free_port(), free_port()
     server = start(
-        [
-            "redis-server",
-            "--port",
-            str(redis_port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--maxmemory",
-            MAXMEMORY,
-            "--maxmemory-policy",
-            "noeviction",
-            "--dir",
-            str(folder),
-        ],
+        redis_command(redis_port, folder, "--maxmemory", MAXMEMORY, "--maxmemory-policy", "noeviction"),
         dict(os.environ),
         folder / "redis.log",
     )
@@ -267,10 +250,10 @@ def report(
         "",
         "Simulator: " + " / ".join(play_out[-2:]),
         "",
-        "Steady-state Redis for a 30-day aged-id horizon (the default), every callback money-moving "
+        "Steady-state Redis (WALLET_RETENTION, WALLET_AGED_HORIZON), every callback money-moving "
         f"(the worst case), from the figures above ({per_live:.0f} B per live record, "
-        f"{max(per_aged, PLANNED_AGED):.2f} B per aged id: the measured figure or 1.25 B x 1.5 sizing slack, "
-        "whichever is larger; the filter keeps 4/3 of the horizon):",
+        f"{max(per_aged, PLANNED_AGED):.2f} B per aged id: the measured figure or 14 bits x 1.5 sizing slack, "
+        "whichever is larger; the filter holds at most 4/3 of the horizon):",
         "",
         sizing,
         "",

@@ -37,12 +37,34 @@ def test_embedded_defaults_use_demo_credentials() -> None:
         ({"IGAMINGACE_REPLAY_WINDOW": "-5"}, "IGAMINGACE_REPLAY_WINDOW"),
         ({"WALLET_SESSION_SECONDS": "0"}, "WALLET_SESSION_SECONDS"),
         ({"WALLET_SESSION_SECONDS": "1h"}, "WALLET_SESSION_SECONDS"),
+        ({"WALLET_RETENTION": "2 days"}, "WALLET_RETENTION"),
+        ({"WALLET_RETENTION": "-1h"}, "WALLET_RETENTION"),
+        ({"WALLET_RETENTION_DAYS": "1.5"}, "WALLET_RETENTION_DAYS"),
+        ({"WALLET_AGED_HORIZON": "1m"}, "WALLET_AGED_HORIZON"),
     ],
 )
 def test_bad_setting_names_the_variable(env: dict[str, str], variable: str) -> None:
     """A missing or malformed setting raises ConfigError whose message starts with its name."""
     with pytest.raises(ConfigError, match=f"^{variable}: "):
         config.load(env)
+
+
+@pytest.mark.parametrize(
+    ("env", "seconds"),
+    [
+        ({}, 24 * 3600),
+        ({"WALLET_RETENTION": "30s"}, 30),
+        ({"WALLET_RETENTION": "15m"}, 900),
+        ({"WALLET_RETENTION": "48h"}, 48 * 3600),
+        ({"WALLET_RETENTION": "7d"}, 7 * 86400),
+        ({"WALLET_RETENTION": "90"}, 90),
+        ({"WALLET_RETENTION_DAYS": "3"}, 3 * 86400),
+        ({"WALLET_RETENTION_DAYS": "3", "WALLET_RETENTION": "2h"}, 7200),
+    ],
+)
+def test_retention_durations(env: dict[str, str], seconds: int) -> None:
+    """WALLET_RETENTION takes 30s/15m/48h/7d; WALLET_RETENTION_DAYS is an alias it overrides."""
+    assert config.load(env).retention.total_seconds() == seconds
 
 
 def test_igamingace_disabled_without_token(redis_client, prefix) -> None:  # type: ignore[no-untyped-def]

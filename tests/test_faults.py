@@ -19,8 +19,9 @@ import pytest
 import redis
 
 from tests.conftest import Operator, Provider, make_env
-from tests.servers import BIN, SERVER, RedisProcess, free_cluster_port, gunicorn_env, running
+from tests.servers import BIN, SERVER, RedisProcess, free_cluster_port, gunicorn_env, plain, running
 from wallet import create_app, recovery
+from wallet.errors import ConfigError
 from wallet.sim import play
 from wallet.sim.providers import GitSlotPark
 from wallet.store import close, connect, shard_of
@@ -268,6 +269,16 @@ def _signed(player: str) -> dict[str, str]:
 
     body = {"agentID": AGENT, "userID": player}
     return {**body, "sign": gsp_sign("GetBalance", body)}
+
+
+def test_eviction_policy_read_on_every_master(cluster: list[RedisProcess], prefix: str, tmp_path: Path) -> None:
+    """One master of three on allkeys-lru is enough for the wallet to refuse to start, naming it."""
+    masters = [n for n in cluster if _role(n)["role"] == "master"]
+    plain(masters[-1].port, "config", "set", "maxmemory-policy", "allkeys-lru")
+    with pytest.raises(ConfigError, match=r"^maxmemory-policy: .*allkeys-lru"):
+        _wallet(cluster[0].url, prefix, tmp_path)
+    plain(masters[-1].port, "config", "set", "maxmemory-policy", "noeviction")
+    assert _wallet(cluster[0].url, prefix, tmp_path).test_client().get("/healthz").status_code == 200
 
 
 def test_shards_spread_over_the_cluster(cluster: list[RedisProcess]) -> None:

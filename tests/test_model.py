@@ -1,7 +1,8 @@
 """Property-based (hypothesis, stateful): random interleavings of every wallet operation over two
 players and both providers, checked step by step against a plain Python model of the wallet,
-with records moved out of Redis (drained to SQL, aged into the aged-id filter) at random points
-and a clock moved forward within the aged-id horizon: exactly-once must not notice either."""
+with records moved out of Redis (drained to SQL, aged into the aged-id filter), Redis lost and
+restored from SQL, at random points, and a clock moved forward within the aged-id horizon:
+exactly-once must not notice any of it."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from tests.conftest import MONEY_KINDS, REAL_REDIS_URL, forget
-from wallet import db
+from wallet import db, recovery
 from wallet.archive import SqlArchive, prune
 from wallet.core import Move, Outcome, Wallet
 from wallet.snapshot import drain_once
@@ -222,6 +223,18 @@ class WalletMachine(RuleBasedStateMachine):
         """The snapshot job drains, then moves every record (retention 0) out to the aged-id filter."""
         drain_once(self.wallet.store, self.engine)
         prune(self.wallet.store, self.engine, timedelta(0))
+
+    @rule()
+    def lose_redis_and_restore(self) -> None:
+        """Redis is lost after the worker drained it and rebuilt by `wallet restore` with every record
+        past its retention (in the aged-id filter only). Sessions and round indexes are not restored."""
+        store = self.wallet.store
+        drain_once(store, self.engine)
+        for key in self.client.scan_iter(match=f"{self.prefix}:*", count=1000):
+            self.client.delete(key)
+        recovery.restore(store, self.engine, timedelta(0), horizon=HORIZON)
+        self.model.sessions.clear()
+        self.model.rounds.clear()
 
     @rule(days=st.integers(min_value=1, max_value=12))
     def advance(self, days: int) -> None:

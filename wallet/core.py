@@ -221,6 +221,8 @@ class Wallet:
                     if args[i] == reply[2]:
                         args[i + 1] = ""
             reply = self.store.run(script, [*script_keys, *aged_keys], [known, *args])
+        if reply[0] in ("STALE", Outcome.PRUNED):  # the job kept changing things under us: try later
+            raise StoreUnavailable(f"{script}: the aged-id filter or records kept changing; retry")
         if reply[0] in (Outcome.DUPLICATE, Outcome.CONFLICT):
             metrics.REPLAYS.labels(provider, reply[0].lower()).inc()
         return _money(reply, keys)
