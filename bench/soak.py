@@ -41,6 +41,7 @@ KEY, AGENT, SECRET, PREFIX = "soak-operator-key-0123", "soak-agent", "soak-secre
 #: and aged-id horizon (seconds, days).
 DAILY = (100_000, 1_200_000, 10_000_000)
 COLUMNS = (("1h", 3600, 30), ("24h", 86400, 30), ("48h", 172800, 30), ("24h", 86400, 7))
+STEADY_SECONDS = 180.0  # shorter runs (the test suite's) report the figures without judging them
 PLANNED_AGED = 14 / 8 * 1.5  # bytes per aged id at the planned fill, with the sizing slack
 
 
@@ -261,8 +262,11 @@ def report(
     RESULTS.write_text("\n".join(lines))
     print("\n".join(lines))
     budget = per_live <= 120 and per_aged <= 4
-    print(f"budget (<= 120 B per live record, <= 4 B per aged id): {'met' if budget else 'NOT met'}")
-    return 0 if budget else 1
+    verdict = "met" if budget else "NOT met"
+    if SECONDS < STEADY_SECONDS:
+        verdict += f" (not judged: a steady state needs SOAK_SECONDS >= {STEADY_SECONDS:.0f})"
+    print(f"budget (<= 120 B per live record, <= 4 B per aged id): {verdict}")
+    return 0 if budget or SECONDS < STEADY_SECONDS else 1
 
 
 if __name__ == "__main__":
