@@ -3,13 +3,15 @@ the tx hash and into the aged-id filter (a replay of such an id is then answered
 never applied again).
 
 A record leaves only while its state in Redis is the state SQL has: a reversal applied since
-the snapshot (not drained yet) keeps the record in Redis until a later pass. A legacy tombstone
-'P', or an id already absent, is added to the filter as well (SQL holds it).
+the snapshot (not drained yet) keeps the record in Redis until a later pass. A tombstone 'P' of
+earlier versions, or an id already absent, is added to the filter as well (SQL holds it); an id
+older than the aged-id horizon comes with an empty probe and only leaves the hash.
 
 KEYS[1]  tx hash        wallet:{sN}:tx:<provider>:<player>
 KEYS[2]  aged-id filter generation being written   wallet:{sN}:aged:<generation>
 ARGV[1]  size of that generation in bits (a multiple of 8), used only when it does not exist yet
 ARGV[2..] triples: transaction id, state SQL holds for it (A, R, C, X), its probe 'h1:h2'
+          ('' = past the horizon: not added to the filter)
 
 Returns the ids that are now in the filter and out of the hash; ids whose state differs are
 left out and stay in full.
@@ -24,8 +26,10 @@ for i = 2, #ARGV, 3 do
   if state == '{' then state = cjson.decode(raw).s end  -- a JSON record of an older version
   if not raw or raw == 'P' or state == ARGV[i + 1] then
     local h1, h2 = string.match(ARGV[i + 2], '^(%d+):(%d+)$')
-    h1, h2 = tonumber(h1), tonumber(h2)
-    for j = 0, AGED_PROBES - 1 do redis.call('SETBIT', KEYS[2], (h1 + j * h2) % bits, 1) end
+    if h1 then
+      h1, h2 = tonumber(h1), tonumber(h2)
+      for j = 0, AGED_PROBES - 1 do redis.call('SETBIT', KEYS[2], (h1 + j * h2) % bits, 1) end
+    end
     if raw then redis.call('HDEL', KEYS[1], txid) end
     done[#done + 1] = txid
   end

@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 import redis
+from alembic import command
+from alembic.config import Config
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
@@ -215,3 +218,32 @@ def test_a_process_with_an_old_directory_learns_the_new_one(
     again = other.debit(Move("gitslotpark", "p1", "t2", bet=100, round="r1"))
     assert (again.outcome, again.balance) == (Outcome.DUPLICATE, 9800)
     assert f"{again.reference}" == first["transactionID"]
+
+
+def test_tombstones_of_earlier_versions_leave_redis_after_the_upgrade(
+    redis_client: redis.Redis, prefix: str, tmp_path: Path
+) -> None:
+    """A database at revision 0002 with records tombstoned 'P' in Redis (as earlier versions left
+    them for good): after `wallet migrate` the next prune pass removes every tombstone, and a
+    replay of such an id is still answered as the first time."""
+    app = create_app(make_env(prefix, f"sqlite:///{tmp_path / 'old.db'}"), client=redis_client)
+    engine, store = app.extensions["wallet"].db, app.extensions["wallet"].store
+    config = Config()
+    config.set_main_option("script_location", str(Path(db.__file__).parent / "migrations"))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0002")
+    operator, gsp = Operator(app.test_client()), Provider(app.test_client())
+    operator.create("p1", balance="100.00")
+    first = gsp.withdraw("p1", "10.00", "t1")
+    drain_once(store, engine)
+    txs = store.keys("p1").txs("gitslotpark")
+    store.client.hset(txs, "t1", "P")  # what the earlier prune left, and marked in SQL
+    with engine.begin() as conn:
+        conn.execute(db.transactions.update().values(pruned=True))
+    db.migrate(engine)
+    prune(store, engine, timedelta(0))
+    assert tx_hash(app, "gitslotpark") == {}
+    replay = gsp.withdraw("p1", "10.00", "t1")
+    assert (replay["result"], replay["transactionID"], replay["balance"]) == (0, first["transactionID"], 90.0)
+    engine.dispose()

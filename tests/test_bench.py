@@ -38,3 +38,4 @@ def test_short_benchmark_reports_every_target(tmp_path: Path) -> None:
     assert all(int(rps) > 0 and (errors, non2xx) == ("0", "0") for _, rps, errors, non2xx in rows), rows
     assert re.search(r"^\| d \| \d+ \| \d+ \| \d+ \| \d+ \|$", text, re.MULTILINE)
     assert len(re.findall(r"^\| \w+\.lua \| [\d,]+ \|$", text, re.MULTILINE)) == 5
+    assert re.search(r"^\| debit\.lua, new ids, 4 aged-id generations half full \| [\d,]+ \|$", text, re.MULTILINE)

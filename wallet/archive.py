@@ -90,17 +90,19 @@ def daily_rate(engine: Engine, now: float) -> int:
 
 
 def _prune_batch(store: Store, engine: Engine, cutoff: datetime, limit: int, into: aged.Generation) -> tuple[int, int]:
+    columns = (transactions.c.provider, transactions.c.player, transactions.c.tx, transactions.c.state)
     query = (
-        sa.select(transactions.c.provider, transactions.c.player, transactions.c.tx, transactions.c.state)
+        sa.select(*columns, transactions.c.created_at)
         .where(transactions.c.pruned.is_(False), transactions.c.created_at < cutoff)
         .order_by(transactions.c.created_at)
         .limit(limit)
     )
     with engine.connect() as conn:
         rows = conn.execute(query).all()
-    by_hash: dict[tuple[str, str], list[tuple[str, str]]] = defaultdict(list)
-    for provider, player, tx, state in rows:
-        by_hash[(provider, player)].append((tx, state))
+    forgotten = datetime.fromtimestamp(store.clock() - store.horizon, UTC)  # ids past it: not remembered
+    by_hash: dict[tuple[str, str], list[tuple[str, str, bool]]] = defaultdict(list)
+    for provider, player, tx, state, created in rows:
+        by_hash[(provider, player)].append((tx, state, utc(created) >= forgotten))
     done = 0
     for (provider, player), items in by_hash.items():
         moved = store.age(provider, player, items, into)
@@ -108,6 +110,11 @@ def _prune_batch(store: Store, engine: Engine, cutoff: datetime, limit: int, int
             _mark_pruned(engine, provider, player, moved)
             done += len(moved)
     return done, len(rows)
+
+
+def utc(at: datetime) -> datetime:
+    """``at`` with its UTC zone (SQLite gives naive datetimes back)."""
+    return at if at.tzinfo else at.replace(tzinfo=UTC)
 
 
 def _mark_pruned(engine: Engine, provider: str, player: str, txs: list[str]) -> None:

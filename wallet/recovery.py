@@ -18,7 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from wallet.archive import rotate
+from wallet.archive import rotate, utc
 from wallet.db import balances, ledger_entries, transactions
 from wallet.records import compact
 from wallet.snapshot import read_cursors
@@ -53,9 +53,9 @@ def restore(
             progress(len(rows))
         record_count = 0
         for rows in _batches(conn.execute(sa.select(transactions)).mappings(), 1000):
-            live = [r for r in rows if not r["pruned"] and _created(r) >= cutoff]
+            live = [r for r in rows if not r["pruned"] and utc(r["created_at"]) >= cutoff]
             store.write_records([(r["provider"], r["player"], r["tx"], compact(r)) for r in live])
-            _age([r for r in rows if r not in live and _created(r) >= forgotten], store, engine)
+            _age([r for r in rows if r not in live and utc(r["created_at"]) >= forgotten], store, engine)
             record_count += len(rows)
             progress(len(rows))
     return player_count, record_count
@@ -63,9 +63,9 @@ def restore(
 
 def _age(rows: list[Any], store: Store, engine: Engine) -> None:
     """Put the ids of aged records into the aged-id filter (their records stay in SQL only)."""
-    by_hash: dict[tuple[str, str], list[tuple[str, str]]] = {}
+    by_hash: dict[tuple[str, str], list[tuple[str, str, bool]]] = {}
     for r in rows:
-        by_hash.setdefault((r["provider"], r["player"]), []).append((r["tx"], r["state"]))
+        by_hash.setdefault((r["provider"], r["player"]), []).append((r["tx"], r["state"], True))
     into = rotate(store, engine) if by_hash else None
     for (provider, player), items in by_hash.items():
         store.age(provider, player, items, into)  # type: ignore[arg-type]
@@ -77,11 +77,6 @@ def count_rows(engine: Engine) -> int:
         return sum(
             conn.execute(sa.select(sa.func.count()).select_from(t)).scalar_one() for t in (balances, transactions)
         )
-
-
-def _created(row: Any) -> datetime:
-    created: datetime = row["created_at"]
-    return created if created.tzinfo else created.replace(tzinfo=UTC)
 
 
 def _batches(rows: Iterable[Any], size: int) -> Iterable[list[Any]]:

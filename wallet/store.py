@@ -228,13 +228,16 @@ class Store:
                 pipe.hdel(f"{self.prefix}:aged:count", *(str(g.id) for g in dropped))
                 pipe.execute()
 
-    def age(self, provider: str, player: str, items: Sequence[tuple[str, str]], into: aged.Generation) -> list[str]:
-        """Move records (transaction id, state SQL holds) out of the tx hash into the generation
-        ``into`` of the aged-id filter (published in the directory before); returns the ids moved."""
+    def age(
+        self, provider: str, player: str, items: Sequence[tuple[str, str, bool]], into: aged.Generation
+    ) -> list[str]:
+        """Move records (transaction id, state SQL holds, still within the aged-id horizon) out of
+        the tx hash, and the ids within the horizon into the generation ``into`` of the aged-id
+        filter (published in the directory before); returns the ids moved."""
         keys = [self.keys(player).txs(provider), f"{self.prefix}:{{s{shard_of(player)}}}:aged:{into.id}"]
         args: list[Any] = [into.bits]
-        for tx, state in items:
-            args += [tx, state, aged.probe(provider, player, tx)]
+        for tx, state, remembered in items:
+            args += [tx, state, aged.probe(provider, player, tx) if remembered else ""]
         done = self.run("prune", keys, args)
         if done:
             with _unavailable():
