@@ -264,7 +264,8 @@ def run(
     next (catching up); SQL or Redis being down is logged and retried at the next tick, and
     nothing is trimmed that SQL has not committed.
     """
-    token, lifetime_ms = uuid.uuid4().hex, int(max(30.0, 3 * every) * 1000)
+    # The lease outlives one loop (a drain, up to 20 s of pruning, the tick) with room to spare.
+    token, lifetime_ms = uuid.uuid4().hex, int(max(60.0, 3 * every) * 1000)
     prune_every = min(PRUNE_SECONDS, max(5.0, retention.total_seconds() / 4))
     waiting, last_prune = False, float("-inf")
     while not stop.is_set():
