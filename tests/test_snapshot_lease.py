@@ -36,8 +36,11 @@ def test_two_workers_drain_under_traffic(
     """Under traffic, the second worker says once that it waits, no SQL error is logged, it takes
     over when the first stops, and SQL ends with each ledger entry once."""
     operator.create("p1", balance="1000.00")  # type: ignore[attr-defined]
+    store = app.extensions["wallet"].store
     first, stop_first = _worker(app, engine)
-    time.sleep(0.2)  # the first takes the lease
+    deadline = time.monotonic() + 10
+    while store.client.get(f"{store.prefix}:snapshot:lease") is None and time.monotonic() < deadline:
+        time.sleep(0.01)  # until the first holds the lease
     second, stop_second = _worker(app, engine)
     for i in range(60):
         gsp.withdraw("p1", "1.00", f"t{i}")
