@@ -7,7 +7,8 @@ import redis
 from flask import Flask
 
 from tests.conftest import AGENT, Operator, Provider, gsp_sign, make_env
-from wallet import create_app
+from wallet import create_app, guard
+from wallet.errors import StoreUnavailable
 from wallet.store import connect
 
 
@@ -23,6 +24,13 @@ def test_callback_503_when_redis_unreachable(dead_app: Flask) -> None:
     assert response.status_code == 503
     assert response.get_json()["error"] == "store_unavailable"
     assert response.headers["Retry-After"] == "1"
+
+
+def test_memory_report_unreachable_is_store_unavailable(dead_app: Flask) -> None:
+    """The memory report (health page, /metrics) turns an unreachable Redis into StoreUnavailable, not a 500."""
+    services = dead_app.extensions["wallet"]
+    with pytest.raises(StoreUnavailable):
+        guard.report(services.store, services.redis_watch)
 
 
 def test_operator_api_and_healthz_503(dead_app: Flask) -> None:

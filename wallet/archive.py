@@ -99,7 +99,7 @@ def _prune_batch(store: Store, engine: Engine, cutoff: datetime, limit: int, int
     )
     with engine.connect() as conn:
         rows = conn.execute(query).all()
-    forgotten = datetime.fromtimestamp(store.clock() - store.horizon, UTC)  # ids past it: not remembered
+    forgotten = cutoff - timedelta(seconds=store.horizon)  # left Redis a horizon ago: not remembered
     by_hash: dict[tuple[str, str], list[tuple[str, str, bool]]] = defaultdict(list)
     for provider, player, tx, state, created in rows:
         by_hash[(provider, player)].append((tx, state, utc(created) >= forgotten))

@@ -18,7 +18,7 @@ from typing import Any
 import redis
 from redis.cluster import RedisCluster
 
-from wallet.errors import ConfigError
+from wallet.errors import ConfigError, StoreUnavailable
 
 log = logging.getLogger("wallet.guard")
 CHECK_SECONDS = 30.0
@@ -125,7 +125,12 @@ class MemoryReport:
 
 def report(store: Any, watch: Watch) -> MemoryReport:
     """Read everything in the report now (raises StoreUnavailable when Redis is down)."""
-    figures = memory(store.client)
+    from wallet.store import UNAVAILABLE
+
+    try:
+        figures = memory(store.client)
+    except UNAVAILABLE as exc:
+        raise StoreUnavailable(f"redis: {exc.__class__.__name__}") from exc
     problem = watch.problem()
     aged_bytes, aged_ids = store.aged_footprint()
     return MemoryReport(
