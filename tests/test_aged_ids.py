@@ -211,7 +211,7 @@ def test_a_process_with_an_old_directory_learns_the_new_one(
     assert other.player("p1").balance == 9900
     assert other.credit(Move("gitslotpark", "p1", "w0", win=0)).outcome is Outcome.OK  # caches generation 1
     start = store.clock()
-    store.clock = lambda: start + store.horizon  # the job opens generation 2
+    store.clock = lambda: start + store.horizon - 60  # past a third of it: the job opens generation 2
     first = gsp.withdraw("p1", "1.00", "t2")
     age(app, engine)
     assert store.generations()[0].id == 2
