@@ -26,7 +26,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
-from wallet import create_app, db
+from wallet import create_app, db, requestlog
 from wallet.observe import JsonFormatter
 from wallet.store import close, connect
 
@@ -343,10 +343,25 @@ def together(app: Flask, count: int, side: Callable[[FlaskClient], Any], call: C
         return list(pool.map(run, range(count)))
 
 
+@pytest.fixture(autouse=True)
+def _request_lines_stay_with_their_test() -> Iterator[None]:
+    """Request lines are written in batches: write each test's own before the next one starts."""
+    yield
+    requestlog.flush()
+
+
+class _FlushedOnRead(io.StringIO):
+    def getvalue(self) -> str:
+        requestlog.flush()
+        return super().getvalue()
+
+
 @pytest.fixture
 def log_lines() -> Iterator[io.StringIO]:
-    """Everything the wallet logs during the test, formatted as in production (JSON)."""
-    stream = io.StringIO()
+    """Everything the wallet logs during the test, formatted as in production (JSON); request
+    lines are written in batches, so reading the stream writes the pending ones first."""
+    requestlog.flush()  # earlier tests' lines go to earlier handlers
+    stream = _FlushedOnRead()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(JsonFormatter())
     logger = logging.getLogger("wallet")

@@ -83,9 +83,10 @@ def test_no_secrets_in_a_full_scenario(
 
 
 def test_text_format_for_terminals() -> None:
-    """In a terminal the same fields come out as one readable line."""
-    record = logging.LogRecord("wallet.request", logging.INFO, "", 0, "request", None, None)
-    record.fields = {
+    """In a terminal the same fields come out as one readable line per request of a batch."""
+    record = logging.LogRecord("wallet.request", logging.INFO, "", 0, "requests", None, None)
+    fields = {
+        "ts": 1795395847.2,
         "request_id": "r1",
         "method": "POST",
         "path": "/igamingace",
@@ -97,5 +98,7 @@ def test_text_format_for_terminals() -> None:
         "tx": "9",
         "outcome": "OK",
     }
-    line = TextFormatter().format(record)
-    assert "POST /igamingace" in line and "outcome=OK" in line and "player=p1" in line
+    record.lines = [fields, {**fields, "player": "p2"}]
+    first, second = TextFormatter().format(record).splitlines()
+    assert "POST /igamingace" in first and "outcome=OK" in first and "player=p1" in first
+    assert "player=p2" in second

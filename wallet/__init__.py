@@ -29,6 +29,7 @@ from wallet import (  # noqa: F401 (games, history: their routes)
     openapi,
     operator_api,
     platform,
+    requestlog,
     wire,
 )
 from wallet.archive import SqlArchive
@@ -61,19 +62,15 @@ def create_app(env: Mapping[str, str] | None = None, client: redis.Redis | None 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     engine = db.connect(settings.database_url)
+    wallet = Wallet(store, SqlArchive(engine))
     app.extensions["wallet"] = Services(
-        settings,
-        store,
-        Wallet(store, SqlArchive(engine)),
-        engine,
-        _platforms(settings, store),
-        guard.Watch(store.client),
+        settings, store, wallet, engine, _platforms(settings, store), guard.Watch(store.client)
     )
     app.register_blueprint(operator_api.bp)
     if settings.gitslotpark is not None:
-        gitslotpark.init_app(app, settings.gitslotpark)
+        gitslotpark.init_app(app, settings.gitslotpark, wallet)
     if settings.igamingace is not None:
-        igamingace.init_app(app, settings.igamingace)
+        igamingace.init_app(app, settings.igamingace, wallet)
     app.add_url_rule("/healthz", "healthz", _healthz)
     app.add_url_rule("/metrics", "metrics", _metrics)
     document = openapi.build(settings.gitslotpark is not None, settings.igamingace is not None)
@@ -124,12 +121,14 @@ def _metrics() -> Response:
         return wire.error_response(
             401, "unauthorized", "Authorization: Bearer <OPERATOR_API_KEY> required", **{"WWW-Authenticate": "Bearer"}
         )
+    requestlog.flush()  # this process's pending samples; other workers' are at most 0.2 s late
     return Response(metrics.exposition(services()), mimetype="text/plain; version=0.0.4")
 
 
 def _store_unavailable(exc: StoreUnavailable) -> Response:
     if isinstance(exc, StoreFull):
-        metrics.REDIS_FULL.labels((g.get("callback") or {}).get("provider") or "api").inc()
+        observation = g.get("observation")
+        metrics.REDIS_FULL.labels((observation and observation.provider) or "api").inc()
         log.warning("redis memory full: %s", exc)
         message = "the wallet store is full (Redis maxmemory); nothing was applied; retry later"
         return wire.error_response(503, "store_full", message, **{"Retry-After": "5"})

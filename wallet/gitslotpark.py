@@ -12,21 +12,20 @@ from __future__ import annotations
 import hashlib
 import hmac
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Flask, Response, request
 from marshmallow import ValidationError
 
 from wallet import access, observe, wire
 from wallet import gitslotpark_schemas as schemas
 from wallet.config import GitSlotPark
-from wallet.context import services
 from wallet.core import Move, Outcome, Result, Wallet
+from wallet.fastload import Loader, compile_loader
 from wallet.money import format_amount
 
 PROVIDER = "gitslotpark"
-bp = Blueprint(PROVIDER, __name__, url_prefix="/gitslotpark")
 
 # Result codes of the protocol.
 SUCCESS, GENERAL, BAD_INPUT, BAD_SIGN, BAD_AGENT, NO_USER, NO_FUNDS = 0, 1, 2, 3, 4, 5, 6
@@ -51,6 +50,15 @@ class _Operation:
     sign_fields: tuple[str, ...]
     apply: Callable[[Wallet, dict[str, Any]], Result]
     moves_money: bool = True
+    lean_load: Loader = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lean_load", compile_loader(self.schema))
+
+    def load(self, body: Any) -> dict[str, Any]:
+        """The body loaded as the schema does (its ValidationError when refused)."""
+        data = self.lean_load(body)
+        return data if data is not None else self.schema.load(body)
 
 
 def _move(d: dict[str, Any], bet: int = 0, win: int = 0) -> Move:
@@ -133,8 +141,8 @@ class _Account:
             return False
         return hmac.compare_digest(self.sign(sign_input(operation, data)).encode(), given.upper().encode())
 
-    def reply(self, result: int, message: str, **extra: Any) -> Response:
-        observe.outcome(result)
+    def reply(self, obs: observe.Observation, result: int, message: str, **extra: Any) -> Response:
+        obs.outcome = str(result)
         return wire.json_response({self.result_key: result, "message": message, **extra})
 
 
@@ -145,44 +153,48 @@ def sign_input(operation: _Operation, data: dict[str, Any]) -> str:
     )
 
 
-def init_app(app: Flask, config: GitSlotPark) -> None:
+def init_app(app: Flask, config: GitSlotPark, wallet: Wallet) -> None:
     """Serve the callbacks for the configured account."""
-    app.extensions[PROVIDER] = _Account(config)
-    app.register_blueprint(bp)
+    view = _callback(_Account(config), wallet)
+    app.add_url_rule("/gitslotpark/<name>", "gitslotpark.callback", view, methods=["POST"])
 
 
-@bp.post("/<name>")
-def callback(name: str) -> Response:
-    account: _Account = current_app.extensions[PROVIDER]
-    operation = account.operations.get(name)
-    observe.describe(PROVIDER, name if operation else "unknown")
-    if (refusal := access.refused(account.config.sources)) is not None:
-        return refusal
-    if operation is None:
-        return wire.error_response(404, "not_found", f"unknown GitSlotPark operation {name!r}")
-    if not request.is_json:
-        return account.reply(BAD_INPUT, "Content-Type must be application/json")
-    try:
-        data = operation.schema.load(wire.loads(request.get_data()))
-    except wire.BadJSON:
-        return account.reply(BAD_INPUT, "Body is not valid JSON")
-    except ValidationError as exc:
-        return account.reply(BAD_INPUT, schemas.describe(exc))
-    observe.describe(PROVIDER, name, data["user_id"], data.get("transaction_id"))
-    if not account.agent_ok(data["agent_id"]):
-        return account.reply(BAD_AGENT, "Invalid agent")
-    if not account.sign_ok(operation, data):
-        return account.reply(BAD_SIGN, "Invalid sign")
-    return _render(operation.apply(services().wallet, data), operation, account)
+def _callback(account: _Account, wallet: Wallet) -> Callable[[str], Response]:
+    """The view: account and wallet bound once, so a callback looks up no app globals."""
+
+    def callback(name: str) -> Response:
+        obs = observe.current()
+        operation = account.operations.get(name)
+        obs.describe(PROVIDER, name if operation else "unknown")
+        if (refusal := access.refused(account.config.sources)) is not None:
+            return refusal
+        if operation is None:
+            return wire.error_response(404, "not_found", f"unknown GitSlotPark operation {name!r}")
+        if not request.is_json:
+            return account.reply(obs, BAD_INPUT, "Content-Type must be application/json")
+        try:
+            data = operation.load(wire.loads(request.get_data()))
+        except wire.BadJSON:
+            return account.reply(obs, BAD_INPUT, "Body is not valid JSON")
+        except ValidationError as exc:
+            return account.reply(obs, BAD_INPUT, schemas.describe(exc))
+        obs.player, obs.tx = data["user_id"], data.get("transaction_id")
+        if not account.agent_ok(data["agent_id"]):
+            return account.reply(obs, BAD_AGENT, "Invalid agent")
+        if not account.sign_ok(operation, data):
+            return account.reply(obs, BAD_SIGN, "Invalid sign")
+        return _render(obs, operation.apply(wallet, data), operation, account)
+
+    return callback
 
 
-def _render(result: Result, operation: _Operation, account: _Account) -> Response:
+def _render(obs: observe.Observation, result: Result, operation: _Operation, account: _Account) -> Response:
     if not result.ok:
-        return account.reply(*_FAILURES.get(result.outcome, (GENERAL, "General error")))
+        return account.reply(obs, *_FAILURES.get(result.outcome, (GENERAL, "General error")))
     assert result.balance is not None
     code = account.config.duplicate_result if result.outcome is Outcome.DUPLICATE else SUCCESS
     message = "Duplicate transaction" if code else "OK"
     balance = wire.money(result.balance)
     if operation.moves_money:
-        return account.reply(code, message, balance=balance, **{account.reference_key: result.reference})
-    return account.reply(code, message, balance=balance, currency=result.currency)
+        return account.reply(obs, code, message, balance=balance, **{account.reference_key: result.reference})
+    return account.reply(obs, code, message, balance=balance, currency=result.currency)

@@ -15,17 +15,16 @@ from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Flask, Response, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
 from wallet import access, observe, wire
 from wallet.config import IGamingAce
-from wallet.context import services
 from wallet.core import Move, Outcome, Result, Wallet
+from wallet.fastload import Loader, compile_loader
 from wallet.fields import MAX_ID, Amount, Currency
 
 PROVIDER = "igamingace"
-bp = Blueprint(PROVIDER, __name__)
 
 OK, UNKNOWN, INTEGRITY = "OK", "ERR_UNKNOWN", "ERR_INTEGRITY_CHECK_FAILED"
 _STATUS: dict[Outcome, str] = {
@@ -193,47 +192,58 @@ def _cancel(w: Wallet, d: dict[str, Any]) -> Result:
     return w.rollback(PROVIDER, d["player"], d["reference"], own_tx=d["tx"], kind="cancel", round_id=d["round"])
 
 
-_Command = tuple[Schema, Callable[[Wallet, dict[str, Any]], Result]]
+_Command = tuple[Schema, Loader, Callable[[Wallet, dict[str, Any]], Result]]
+
+
+def _command(schema: Schema, apply: Callable[[Wallet, dict[str, Any]], Result]) -> _Command:
+    return schema, compile_loader(schema), apply
+
+
 _COMMANDS: dict[str, _Command] = {
-    "balance": (_Base(), _balance),
-    "bet": (_Bet(), _bet),
-    "win": (_Win(), _win),
-    "betwin": (_BetWin(), _bet_win),
-    "cancel": (_Cancel(), _cancel),
+    "balance": _command(_Base(), _balance),
+    "bet": _command(_Bet(), _bet),
+    "win": _command(_Win(), _win),
+    "betwin": _command(_BetWin(), _bet_win),
+    "cancel": _command(_Cancel(), _cancel),
 }
 
 
-def init_app(app: Flask, config: IGamingAce) -> None:
+def init_app(app: Flask, config: IGamingAce, wallet: Wallet) -> None:
     """Serve the callbacks for the configured account."""
-    app.extensions[PROVIDER] = _Account(config)
-    app.register_blueprint(bp)
+    app.add_url_rule("/igamingace", "igamingace.callback", _callback(_Account(config), wallet), methods=["POST"])
 
 
-def _reply(status: str, balance: int | None = None) -> Response:
-    observe.outcome(status)
+def _reply(obs: observe.Observation, status: str, balance: int | None = None) -> Response:
+    obs.outcome = status
     return wire.json_response({"balance": wire.money(balance or 0), "statusCode": status})
 
 
-@bp.post("/igamingace")
-def callback() -> Response:
-    account: _Account = current_app.extensions[PROVIDER]
-    observe.describe(PROVIDER, "unknown")
-    if (refusal := access.refused(account.config.sources)) is not None:
-        return refusal
-    try:
-        if not request.is_json:
-            raise _Refused(UNKNOWN)
-        body = parse_flat(request.get_data())
-        account.verify(body, request.headers.get("X-Request-Signature", ""))
-        command = _COMMANDS.get(body.get("command"))  # type: ignore[arg-type]
-        if command is None:
-            raise _Refused(UNKNOWN)
-        schema, apply = command
-        observe.describe(PROVIDER, str(body["command"]), body.get("playerId"), body.get("transactionId"))
-        data = schema.load(body)
-    except _Refused as refused:
-        return _reply(refused.status)
-    except ValidationError:
-        return _reply(UNKNOWN)
-    result = apply(services().wallet, data)
-    return _reply(_STATUS.get(result.outcome, UNKNOWN), result.balance)
+def _callback(account: _Account, wallet: Wallet) -> Callable[[], Response]:
+    """The view: account and wallet bound once, so a callback looks up no app globals."""
+
+    def callback() -> Response:
+        obs = observe.current()
+        obs.describe(PROVIDER, "unknown")
+        if (refusal := access.refused(account.config.sources)) is not None:
+            return refusal
+        try:
+            if not request.is_json:
+                raise _Refused(UNKNOWN)
+            body = parse_flat(request.get_data())
+            account.verify(body, request.headers.get("X-Request-Signature", ""))
+            command = _COMMANDS.get(body.get("command"))  # type: ignore[arg-type]
+            if command is None:
+                raise _Refused(UNKNOWN)
+            schema, lean_load, apply = command
+            obs.describe(PROVIDER, str(body["command"]), body.get("playerId"), body.get("transactionId"))
+            data = lean_load(body)
+            if data is None:
+                data = schema.load(body)
+        except _Refused as refused:
+            return _reply(obs, refused.status)
+        except ValidationError:
+            return _reply(obs, UNKNOWN)
+        result = apply(wallet, data)
+        return _reply(obs, _STATUS.get(result.outcome, UNKNOWN), result.balance)
+
+    return callback
