@@ -23,7 +23,9 @@ Not a script on its own. Conventions shared by every script:
     filter (SQL said the hit was a false positive);
   * the ledger stream is the shard's journal, drained into SQL by the snapshot job: every
     record written and every balance change appends exactly one entry (kind, amount, balance,
-    currency, tx, fp, target; marker entries carry state and outcome instead of money);
+    currency, tx, fp, target; marker entries carry state and outcome instead of money), plus
+    'meta': the caller's metadata pre-joined as one JSON array [provider, player, round, game,
+    bet, win, bonus] (wallet/journal.py), passed through as one ARGV and never parsed here;
   * every reply is a flat array whose first element is an outcome name; an applied change
     answers {OK, balance, ref, balance_after, currency, delta}.
 ]]
@@ -101,14 +103,12 @@ local function refusal(acct, flags, session_key, currency)
   return nil
 end
 
--- Append a journal entry to the ledger stream: the given field/value pairs, then
--- ARGV[meta_from..] (the caller's provider, player, round...). Returns the entry id.
-local function journal(stream, entry, meta_from)
-  for i = meta_from, #ARGV - 1, 2 do
-    if ARGV[i + 1] ~= '' then  -- empty fields (no game, no bonus...) are left out
-      entry[#entry + 1] = ARGV[i]
-      entry[#entry + 1] = ARGV[i + 1]
-    end
+-- Append a journal entry to the ledger stream: the given field/value pairs, then 'meta' (the
+-- caller's pre-joined metadata) unless it is ''. Returns the entry id.
+local function journal(stream, entry, meta)
+  if meta ~= '' then
+    entry[#entry + 1] = 'meta'
+    entry[#entry + 1] = meta
   end
   return redis.call('XADD', stream, '*', unpack(entry))
 end
@@ -119,7 +119,7 @@ end
 
 -- Change the balance by rec.d and journal it; fills rec.r, rec.b. The only path that moves
 -- money. txid: the record this entry creates ('' for none); rec.t: the transaction undone.
-local function move(acct, txid, rec, meta_from)
+local function move(acct, txid, rec, meta)
   local balance = redis.call('HINCRBY', KEYS[1], 'balance', fmt(rec.d))
   rec.d = fmt(rec.d)
   rec.b = fmt(balance)
@@ -129,20 +129,20 @@ local function move(acct, txid, rec, meta_from)
     entry[#entry + 1] = 'target'
     entry[#entry + 1] = rec.t
   end
-  rec.r = journal(KEYS[3], entry, meta_from)
+  rec.r = journal(KEYS[3], entry, meta)
   return {'OK', rec.b, rec.r, rec.b, acct.currency, rec.d}
 end
 
 -- move() then save(): a new transaction applied.
-local function apply(acct, txid, rec, meta_from)
-  local reply = move(acct, txid, rec, meta_from)
+local function apply(acct, txid, rec, meta)
+  local reply = move(acct, txid, rec, meta)
   save(txid, rec)
   return reply
 end
 
 -- Save a record that moves no money (cancelled marker, failed reversal) and journal it.
-local function mark(txid, rec, meta_from)
+local function mark(txid, rec, meta)
   save(txid, rec)
   journal(KEYS[3], {'kind', 'marker', 'tx', txid, 'state', rec.s, 'outcome', rec.o or '', 'fp', rec.f or ''},
-    meta_from)
+    meta)
 end

@@ -16,7 +16,7 @@ ARGV[5]  bet, minor units, integer >= 0
 ARGV[6]  win, minor units, integer >= 0
 ARGV[7]  flags: B refuse a blocked player, S require an open session
 ARGV[8]  currency the caller expects, '' for any
-ARGV[9..] ledger field/value pairs (provider, player, round, game, bet, win)
+ARGV[9]  journal metadata, one JSON array (see _shared and wallet/journal.py)
 
 Returns {outcome, balance, ref, balance_after, currency, delta}: as debit.lua (STALE included).
 ]]
@@ -33,4 +33,4 @@ if refused then return {refused, fmt(acct.balance)} end
 local bet = tonumber(ARGV[5])
 if acct.balance - bet < 0 then return {'NO_FUNDS', fmt(acct.balance)} end
 local delta = tonumber(ARGV[6]) - bet
-return apply(acct, ARGV[2], {s = 'A', d = delta, f = ARGV[4], k = 'betwin'}, 9)
+return apply(acct, ARGV[2], {s = 'A', d = delta, f = ARGV[4], k = 'betwin'}, ARGV[9])

@@ -14,5 +14,5 @@ local acct = load_account(KEYS[1])
 if acct then return {'EXISTS', fmt(acct.balance), acct.currency, acct.status} end
 redis.call('HSET', KEYS[1], 'balance', '0', 'currency', ARGV[1], 'status', 'active')
 journal(KEYS[2], {'kind', 'open', 'amount', '0', 'balance', '0', 'currency', ARGV[1],
-  'status', 'active', 'player', ARGV[2]}, #ARGV + 1)
+  'status', 'active', 'player', ARGV[2]}, '')
 return {'OK', '0', ARGV[1], 'active'}

@@ -13,7 +13,7 @@ ARGV[3]  aged-id probe of ARGV[2], 'h1:h2' ('' = do not check the filter)
 ARGV[4]  fingerprint of the request
 ARGV[5]  amount, minor units, integer >= 0
 ARGV[6]  ledger kind (win, deposit)
-ARGV[7..] ledger field/value pairs (provider, player, round, game, bet, win)
+ARGV[7]  journal metadata, one JSON array (see _shared and wallet/journal.py)
 
 Returns {outcome, balance, ref, balance_after, currency, delta}: OK, DUPLICATE, CONFLICT, ROLLED_BACK, NO_PLAYER
 PRUNED, STALE (meanings as in debit.lua).
@@ -26,4 +26,4 @@ local outdated = stale()
 if outdated then return outdated end
 local seen = replay(find_tx(KEYS[2], ARGV[2], ARGV[3]), ARGV[2], ARGV[4], acct.balance)
 if seen then return seen end
-return apply(acct, ARGV[2], {s = 'A', d = tonumber(ARGV[5]), f = ARGV[4], k = ARGV[6]}, 7)
+return apply(acct, ARGV[2], {s = 'A', d = tonumber(ARGV[5]), f = ARGV[4], k = ARGV[6]}, ARGV[7])

@@ -17,7 +17,7 @@ ARGV[6]  flags: B refuse a blocked player, S require an open session
 ARGV[7]  currency the caller expects, '' for any
 ARGV[8]  ledger kind (bet, withdrawal)
 ARGV[9]  lifetime of the round index in seconds; 0 = do not index
-ARGV[10..] ledger field/value pairs (provider, player, round, game, bet, win)
+ARGV[10] journal metadata, one JSON array (see _shared and wallet/journal.py)
 
 Returns {outcome, balance, ref, balance_after, currency, delta}:
   OK           applied; ref = ledger entry id
@@ -48,4 +48,4 @@ if tonumber(ARGV[9]) > 0 then
   redis.call('SADD', KEYS[5], ARGV[2])
   redis.call('EXPIRE', KEYS[5], ARGV[9])
 end
-return apply(acct, ARGV[2], {s = 'A', d = -amount, f = ARGV[4], k = ARGV[8]}, 10)
+return apply(acct, ARGV[2], {s = 'A', d = -amount, f = ARGV[4], k = ARGV[8]}, ARGV[10])

@@ -20,7 +20,7 @@ ARGV[4]  the reversal's own transaction id, '' when the protocol gives none (the
 ARGV[5]  aged-id probe of ARGV[4] ('' = do not check the filter)
 ARGV[6]  fingerprint of the reversal request (compared only with an own id)
 ARGV[7]  ledger kind (rollback, cancel)
-ARGV[8..] ledger field/value pairs (provider, player, round)
+ARGV[8]  journal metadata, one JSON array [provider, player, round] (see _shared)
 
 Returns {outcome, balance, ref, balance_after}:
   OK           reversed (one ledger entry per transaction); ref = the last entry's id,
@@ -69,7 +69,7 @@ for i, txid in ipairs(targets) do
   seen = seen or original ~= nil
   if original and original.s == 'A' then
     local reversal = {s = 'X', o = 'OK', d = -tonumber(original.d), f = ARGV[6], k = ARGV[7], t = txid}
-    reply = move(acct, own, reversal, 8)
+    reply = move(acct, own, reversal, ARGV[8])
     total = total + tonumber(reversal.d)
     acct.balance = tonumber(reversal.b)
     original.s = 'R'
@@ -85,8 +85,8 @@ end
 if seen then
   reply = {'ROLLED_BACK', fmt(acct.balance)}
 else
-  if ARGV[2] ~= '' then mark(ARGV[2], {s = 'C'}, 8) end
+  if ARGV[2] ~= '' then mark(ARGV[2], {s = 'C'}, ARGV[8]) end
   reply = {'NOT_FOUND', fmt(acct.balance)}
 end
-if own ~= '' then mark(own, {s = 'X', o = reply[1], f = ARGV[6]}, 8) end
+if own ~= '' then mark(own, {s = 'X', o = reply[1], f = ARGV[6]}, ARGV[8]) end
 return reply

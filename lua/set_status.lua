@@ -12,5 +12,5 @@ local acct = load_account(KEYS[1])
 if not acct then return {'NO_PLAYER'} end
 redis.call('HSET', KEYS[1], 'status', ARGV[1])
 journal(KEYS[2], {'kind', 'status', 'amount', '0', 'balance', fmt(acct.balance),
-  'currency', acct.currency, 'status', ARGV[1], 'player', ARGV[2]}, #ARGV + 1)
+  'currency', acct.currency, 'status', ARGV[1], 'player', ARGV[2]}, '')
 return {'OK', fmt(acct.balance), acct.currency, ARGV[1]}

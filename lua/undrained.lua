@@ -16,7 +16,8 @@ local entries = redis.call('XRANGE', KEYS[1], '(' .. ARGV[1], '+')
 for _, entry in ipairs(entries) do
   local fields, player, amount = entry[2], nil, nil
   for j = 1, #fields, 2 do
-    if fields[j] == 'player' then player = fields[j + 1] end
+    if fields[j] == 'player' then player = fields[j + 1] end  -- open/status entries, older money entries
+    if fields[j] == 'meta' then player = cjson.decode(fields[j + 1])[2] end  -- [provider, player, ...]
     if fields[j] == 'amount' then amount = fields[j + 1] end
   end
   if player and amount and sums[player] then sums[player] = sums[player] + tonumber(amount) end

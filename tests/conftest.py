@@ -26,7 +26,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
-from wallet import create_app, db, requestlog
+from wallet import create_app, db, journal, requestlog
 from wallet.observe import JsonFormatter
 from wallet.store import close, connect
 
@@ -132,7 +132,8 @@ MONEY_KINDS = frozenset({"bet", "win", "betwin", "rollback", "cancel", "deposit"
 def money_entries(app: Flask, client: redis.Redis, player: str) -> list[dict[str, str]]:
     """The player's balance-changing ledger entries, oldest first, straight from the stream."""
     key = app.extensions["wallet"].store.keys(player).ledger
-    return [e for _, e in client.xrange(key) if e.get("player") == player and e["kind"] in MONEY_KINDS]
+    entries = (journal.expand(e) for _, e in client.xrange(key))
+    return [e for e in entries if e.get("player") == player and e["kind"] in MONEY_KINDS]
 
 
 class Operator:

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from tests.conftest import MONEY_KINDS, REAL_REDIS_URL, forget
-from wallet import db, recovery
+from wallet import db, journal, recovery
 from wallet.archive import SqlArchive, prune
 from wallet.core import Move, Outcome, Wallet
 from wallet.snapshot import drain_once
@@ -258,7 +258,7 @@ class WalletMachine(RuleBasedStateMachine):
             stream = self.wallet.store.keys(player).ledger
             total = int(drained.get(player) or 0) + sum(
                 int(e["amount"])
-                for _, e in self.client.xrange(stream)
+                for e in map(journal.expand, (fields for _, fields in self.client.xrange(stream)))
                 if e.get("player") == player and e["kind"] in MONEY_KINDS
             )
             assert total == self.model.balance[player], f"{player}'s ledger"

@@ -92,3 +92,29 @@ def test_large_backlog_in_batches(app: Flask, engine: Engine, operator: Operator
         sizes.append(len(batch))
     assert sizes == [10, 10, 7]  # open + deposit + 25 bets
     assert sum(r["amount"] for r in _rows(engine, db.ledger_entries, "seq")) == 7500
+
+
+def test_entries_of_the_previous_format_still_drain(
+    app: Flask, engine: Engine, operator: Operator, gsp: Provider
+) -> None:
+    """A stream entry written before the metadata was pre-joined (one field per value, as an
+    upgrade finds it in Redis) reaches SQL exactly like a new one, and reconciliation counts it."""
+    operator.create("p1", balance="100.00")
+    gsp.withdraw("p1", "10.00", "t-new", round_id="r1")
+    store = _store(app)
+    key = store.keys("p1").ledger
+    new = store.client.xrange(key)[-1][1]
+    assert "meta" in new and "player" not in new  # today's format
+    old = {k: v for k, v in new.items() if k != "meta"} | {"tx": "t-old"}
+    old |= {"provider": "gitslotpark", "player": "p1", "round": "r1", "bet": "1000", "win": "0"}
+    store.client.xadd(key, old)
+    assert store.balances_and_undrained(["p1"], {})["p1"][1] == 10000 - 1000 - 1000
+    drain_once(store, engine)
+    rows = {r["tx"]: r for r in _rows(engine, db.ledger_entries, "seq")}
+    for tx in ("t-new", "t-old"):
+        assert (rows[tx]["provider"], rows[tx]["player"], rows[tx]["round"], rows[tx]["bet"]) == (
+            "gitslotpark",
+            "p1",
+            "r1",
+            1000,
+        )

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from wallet import metrics
+from wallet import journal, metrics
 from wallet.aged import probe
 from wallet.errors import StoreUnavailable
 from wallet.records import fingerprint
@@ -80,19 +80,10 @@ class Move:
     def flags(self) -> str:
         return ("B" if self.check_blocked else "") + ("S" if self.need_session else "")
 
-    def meta(self, bet: int, win: int) -> list[Any]:
-        """Ledger fields of the journal entry: who, where, and the money really bet and won."""
+    def meta(self, bet: int, win: int) -> str:
+        """The journal entry's metadata (wallet/journal.py): who, where, the money really bet and won."""
         bonus = self.bonus or ("free-spin" if self.free_spin else "")
-        fields = {
-            "provider": self.provider,
-            "player": self.player,
-            "round": self.round,
-            "game": self.game,
-            "bet": bet,
-            "win": win,
-            "bonus": bonus,
-        }
-        return [item for pair in fields.items() for item in pair]
+        return journal.meta(self.provider, self.player, self.round, self.game, bet, win, bonus)
 
 
 class Archive(Protocol):
@@ -138,7 +129,7 @@ class Wallet:
             move.currency,
             kind,
             index_seconds,
-            *move.meta(bet=amount, win=0),
+            move.meta(bet=amount, win=0),
         ]
         script_keys = [*_money_keys(keys, move), keys.round(move.provider, move.round)]
         return _counted(self._money("debit", script_keys, args, move.provider, keys), move.provider, kind)
@@ -146,7 +137,7 @@ class Wallet:
     def credit(self, move: Move, kind: str = "win") -> Result:
         """Pay move.win; never refused for funds, status or session."""
         keys = self.store.keys(move.player)
-        args = [move.tx, move.probe(), move.fingerprint(kind), move.win, kind, *move.meta(bet=0, win=move.win)]
+        args = [move.tx, move.probe(), move.fingerprint(kind), move.win, kind, move.meta(bet=0, win=move.win)]
         result = self._money("credit", _money_keys(keys, move)[:3], args, move.provider, keys)
         return _counted(result, move.provider, kind)
 
@@ -161,7 +152,7 @@ class Wallet:
             move.win,
             move.flags(),
             move.currency,
-            *move.meta(bet=move.bet, win=move.win),
+            move.meta(bet=move.bet, win=move.win),
         ]
         result = self._money("betwin", _money_keys(keys, move), args, move.provider, keys)
         if result.outcome is Outcome.OK:
@@ -177,7 +168,6 @@ class Wallet:
         ``own_tx`` is the reversal's own id when the protocol gives one (its replays are answered).
         """
         keys = self.store.keys(player)
-        meta = ["provider", provider, "player", player, "round", round_id]
         args = [
             target,
             probe(provider, player, target) if target else "",
@@ -185,7 +175,7 @@ class Wallet:
             probe(provider, player, own_tx) if own_tx else "",
             fingerprint(f"{kind}|{target}|{round_id}"),
             kind,
-            *meta,
+            journal.meta(provider, player, round_id),
         ]
         script_keys = [keys.account, keys.txs(provider), keys.ledger, keys.round(provider, round_id)]
         result = self._money("rollback", script_keys, args, provider, keys, probed=(0, 2))

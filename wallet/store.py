@@ -39,7 +39,7 @@ from redis.backoff import ExponentialBackoff
 from redis.cluster import RedisCluster
 from redis.retry import Retry
 
-from wallet import aged
+from wallet import aged, journal
 from wallet.errors import StoreFull, StoreUnavailable
 
 SHARDS = 64
@@ -271,7 +271,8 @@ class Store:
             pipe = self.client.pipeline(transaction=False)
             for shard in range(SHARDS):
                 pipe.xrange(self.ledger_key(shard), min=f"({after.get(shard, '0-0')}", count=count)
-            return pipe.execute()
+            shards = pipe.execute()
+        return [[(entry_id, journal.expand(fields)) for entry_id, fields in entries] for entries in shards]
 
     def trim_ledgers(self, keep_from: dict[int, str]) -> None:
         """Delete each shard's entries before the id in ``keep_from``."""
