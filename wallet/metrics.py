@@ -7,6 +7,7 @@ Redis at scrape time (the worker may run on another machine), so every web proce
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Iterator
@@ -53,7 +54,13 @@ AGED_LOOKUPS = Counter(
 def money(provider: str, currency: str, kind: str, minor: int) -> None:
     """Count ``minor`` (>= 0) units of ``kind`` (bet, win, rollback, deposit, withdrawal)."""
     if minor > 0:
-        MONEY.labels(provider, currency, kind).inc(minor)
+        _money(provider, currency, kind).inc(minor)
+
+
+@functools.cache
+def _money(provider: str, currency: str, kind: str) -> Any:
+    """The counter child of one label set, looked up once (label sets are few)."""
+    return MONEY.labels(provider, currency, kind)
 
 
 class SnapshotCollector(Collector):

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 import time
 import uuid
 import zlib
@@ -151,12 +152,17 @@ def _unavailable() -> Iterator[None]:
     nothing was half-applied)."""
     try:
         yield
-    except UNAVAILABLE as exc:
-        raise StoreUnavailable(f"redis: {exc.__class__.__name__}") from exc
-    except redis.ResponseError as exc:
-        if isinstance(exc, redis.exceptions.OutOfMemoryError) or str(exc).startswith("OOM"):
-            raise StoreFull("redis: used memory is at maxmemory, writes are refused (nothing applied)") from exc
-        raise
+    except (*UNAVAILABLE, redis.ResponseError) as exc:
+        raise _translated(exc) from exc
+
+
+def _translated(exc: redis.RedisError) -> Exception:
+    """The wallet's error for a Redis failure (the ResponseError itself when it is not about memory)."""
+    if isinstance(exc, UNAVAILABLE):
+        return StoreUnavailable(f"redis: {exc.__class__.__name__}")
+    if isinstance(exc, redis.exceptions.OutOfMemoryError) or str(exc).startswith("OOM"):
+        return StoreFull("redis: used memory is at maxmemory, writes are refused (nothing applied)")
+    return exc
 
 
 class Store:
@@ -171,6 +177,7 @@ class Store:
         self.clock = time.time  # tests move it
         self._views: dict[int, tuple[str, list[str]]] = {}  # shard -> aged-id directory, script KEYS
         self._shas = {name: hashlib.sha1(src.encode()).hexdigest() for name, src in _SOURCES.items()}
+        self._local = threading.local()
 
     def keys(self, player: str) -> PlayerKeys:
         return PlayerKeys(self.prefix, shard_of(player), player)
@@ -256,14 +263,28 @@ class Store:
 
     def run(self, script: str, keys: Sequence[str], args: Sequence[Any]) -> list[Any]:
         """Call one script by its SHA1, sending its source once per node when the node lacks it."""
-        with _unavailable():
+        try:
+            client = self._thread_client()  # connects on first use: inside the translation
             try:
-                return self.client.evalsha(self._shas[script], len(keys), *keys, *args)  # type: ignore[no-any-return]
+                return client.evalsha(self._shas[script], len(keys), *keys, *args)  # type: ignore[no-any-return]
             except redis.exceptions.NoScriptError:
                 # First use on this node, or after SCRIPT FLUSH / a restart: EVAL runs it and caches
                 # it on the node that owns the keys. (redis-py's Script would SCRIPT LOAD on every
                 # node instead, which fails while one cluster master is down.)
-                return self.client.eval(_SOURCES[script], len(keys), *keys, *args)  # type: ignore[no-any-return]
+                return client.eval(_SOURCES[script], len(keys), *keys, *args)  # type: ignore[no-any-return]
+        except (*UNAVAILABLE, redis.ResponseError) as exc:
+            raise _translated(exc) from exc
+
+    def _thread_client(self) -> redis.Redis:
+        """For script calls: a client holding one connection of the pool per thread (no pool
+        checkout and return per call: bench/TUNING.md); the shared client on a cluster."""
+        client: redis.Redis | None = getattr(self._local, "client", None)
+        if client is None:
+            pool = getattr(self.client, "connection_pool", None)
+            plain = pool is not None and not isinstance(self.client, redis.RedisCluster)
+            client = redis.Redis(connection_pool=pool, single_connection_client=True) if plain else self.client
+            self._local.client = client
+        return client
 
     def read_ledgers(self, after: dict[int, str], count: int) -> list[list[tuple[str, dict[str, str]]]]:
         """Per shard, up to ``count`` ledger entries after the id in ``after`` (default: from the start)."""

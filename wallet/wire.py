@@ -37,11 +37,12 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+_ENCODE = json.JSONEncoder().encode
+
+
 def dumps(obj: Mapping[str, Any]) -> str:
     """Serialise a flat object; Number values go out verbatim."""
-    fields = (
-        f"{json.dumps(key)}:{value if isinstance(value, Number) else json.dumps(value)}" for key, value in obj.items()
-    )
+    fields = (f"{_ENCODE(key)}:{value if isinstance(value, Number) else _ENCODE(value)}" for key, value in obj.items())
     return "{" + ",".join(fields) + "}"
 
 
