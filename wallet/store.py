@@ -156,7 +156,7 @@ def _unavailable() -> Iterator[None]:
         raise _translated(exc) from exc
 
 
-def _translated(exc: redis.RedisError) -> Exception:
+def _translated(exc: Exception) -> Exception:
     """The wallet's error for a Redis failure (the ResponseError itself when it is not about memory)."""
     if isinstance(exc, UNAVAILABLE):
         return StoreUnavailable(f"redis: {exc.__class__.__name__}")
