@@ -5,7 +5,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run test lint clean bench bench-tools soak
+.PHONY: install run test lint clean bench bench-remote bench-tools soak
 
 install: $(STAMP)
 
@@ -33,6 +33,11 @@ clean:
 bench: install
 	@command -v wrk >/dev/null && command -v redis-server >/dev/null || $(MAKE) --no-print-directory bench-tools
 	$(BIN)/python bench/run.py
+
+# make bench-remote: the worker-model study with Redis ~1 ms away (bench/REMOTE.md); needs cc.
+bench-remote: install
+	@command -v wrk >/dev/null && command -v redis-server >/dev/null || $(MAKE) --no-print-directory bench-tools
+	$(BIN)/python bench/remote.py
 
 # make soak: sustained play on a capped Redis with a short retention; prints memory over time.
 soak: install

@@ -11,10 +11,13 @@ from wallet.config import load as _load_settings
 from wallet.errors import ConfigError
 
 bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
-# Sync workers, two per core: a worker waiting on Redis leaves its core to another (bench/RESULTS.md).
-workers = int(os.environ.get("WEB_CONCURRENCY", 2 * (os.cpu_count() or 1)))
-worker_class = "sync"
-timeout = 10  # a worker stuck this long is killed; providers give up after 3-4 s anyway
+# One worker per core, 16 threads each: a thread waiting on Redis leaves the core to another, and
+# connections stay open between callbacks. Measured best both with Redis on loopback and ~1 ms
+# away (bench/RESULTS.md: make bench, make bench-remote). WEB_THREADS=1 gives sync workers.
+workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 1))
+threads = int(os.environ.get("WEB_THREADS", "16"))
+worker_class = "gthread" if threads > 1 else "sync"
+timeout = 10  # a worker whose main loop is stuck this long is killed; Redis calls time out at 0.5 s
 graceful_timeout = 5  # PaaS SIGTERM: finish in-flight callbacks, then exit before the SIGKILL
 keepalive = 5
 
