@@ -5,11 +5,13 @@ from __future__ import annotations
 import io
 import json
 import logging
+import time
 
 from flask.testing import FlaskClient
 
 from tests.conftest import ACE_TOKEN, OPERATOR_KEY, SECRET, Ace, Operator, Provider, ace_sign, gsp_sign
-from wallet.observe import TextFormatter
+from wallet import requestlog
+from wallet.observe import JsonFormatter, TextFormatter
 
 
 def _requests(stream: io.StringIO) -> list[dict[str, object]]:
@@ -102,3 +104,25 @@ def test_text_format_for_terminals() -> None:
     first, second = TextFormatter().format(record).splitlines()
     assert "POST /igamingace" in first and "outcome=OK" in first and "player=p1" in first
     assert "player=p2" in second
+
+
+def test_request_lines_are_written_within_the_flush_interval(client: FlaskClient, gsp: Provider) -> None:
+    """Nobody flushes: the process's flusher thread writes a request's line within FLUSH_SECONDS
+    (request lines are batched), and a warning is written at once, not batched."""
+    requestlog.flush()
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("wallet")
+    logger.addHandler(handler)
+    try:
+        gsp.balance("nobody")
+        logging.getLogger("wallet.test").warning("at once")
+        assert "at once" in stream.getvalue()
+        deadline = time.monotonic() + 10 * requestlog.FLUSH_SECONDS
+        while "/gitslotpark/GetBalance" not in stream.getvalue() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+        assert [line["path"] for line in lines if line["logger"] == "wallet.request"] == ["/gitslotpark/GetBalance"]
+    finally:
+        logger.removeHandler(handler)
