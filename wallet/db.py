@@ -106,7 +106,11 @@ def connect(url: str) -> Engine:
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         return sa.create_engine(url, connect_args={"timeout": 30})
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=2)
+    # A web worker runs 16 threads: one waits at most 5 s for a pooled connection or a new one
+    # (then the request answers 503 database_unavailable) instead of hanging on a stuck database.
+    return sa.create_engine(
+        url, pool_pre_ping=True, pool_size=2, max_overflow=2, pool_timeout=5, connect_args={"connect_timeout": 5}
+    )
 
 
 def upsert(conn: Connection, table: sa.Table, rows: list[dict[str, Any]], keys: list[str], update: list[str]) -> None:
