@@ -28,8 +28,8 @@ except ConfigError as exc:
 if _settings.embedded and workers > 1:
     sys.exit("REDIS_URL: not set, so the store lives in one process; set it, or WEB_CONCURRENCY=1")
 if not _settings.embedded:  # an evicting Redis stops start-up here, with one line, before any worker
-    from wallet import guard
-    from wallet.store import UNAVAILABLE, close, connect
+    from wallet.core.store import UNAVAILABLE, close, connect
+    from wallet.ops import guard
 
     _client = connect(_settings.redis_url)
     try:

@@ -32,8 +32,9 @@ import logging
 import minimal_app
 from flask import g
 
-from wallet import create_app, observe, requestlog
-from wallet.core import Move
+from wallet import create_app
+from wallet.core.wallet import Move
+from wallet.ops import observe, requestlog
 from wallet.sim.providers import Cents, GitSlotPark
 
 CALLS, ALTERNATIONS = 2000, int(os.environ.get("BENCH_ALTERNATIONS", "8"))

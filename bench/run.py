@@ -39,11 +39,12 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
-from wallet import aged, create_app  # noqa: E402
-from wallet.core import Move  # noqa: E402
-from wallet.money import format_amount  # noqa: E402
+from wallet import create_app  # noqa: E402
+from wallet.core import aged  # noqa: E402
+from wallet.core.money import format_amount  # noqa: E402
+from wallet.core.store import SHARDS, Store  # noqa: E402
+from wallet.core.wallet import Move  # noqa: E402
 from wallet.sim.providers import Cents, GitSlotPark  # noqa: E402
-from wallet.store import SHARDS, Store  # noqa: E402
 
 AGENT, SECRET, KEY = "bench-agent", "bench-secret", "bench-operator-key"
 PLAYERS = 1000

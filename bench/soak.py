@@ -82,8 +82,8 @@ def per_record_by_encoding(redis_url: str) -> dict[int, float]:
     """Bytes per record with 20-character ids in one player's hash of 50 records (listpack) and of
     500 (past hash-max-listpack-entries: a hashtable), written through the wallet itself."""
     sys.path.insert(0, str(ROOT))
-    from wallet.core import Move, Wallet
-    from wallet.store import Store, close, connect
+    from wallet.core.store import Store, close, connect
+    from wallet.core.wallet import Move, Wallet
 
     client = connect(redis_url)
     store, found = Store(client, "encoding"), {}

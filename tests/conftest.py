@@ -26,9 +26,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
-from wallet import create_app, db, journal, requestlog
-from wallet.observe import JsonFormatter
-from wallet.store import close, connect
+from wallet import create_app
+from wallet.core import journal
+from wallet.core.store import close, connect
+from wallet.ledger import db
+from wallet.ops import requestlog
+from wallet.ops.observe import JsonFormatter
 
 REAL_REDIS_URL = os.environ.get("REDIS_URL")
 REAL_DATABASE_URL = os.environ.get("DATABASE_URL")

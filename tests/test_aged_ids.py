@@ -18,12 +18,13 @@ from sqlalchemy.engine import Engine
 
 from tests.conftest import OPERATOR_KEY, Ace, Operator, Provider, make_env
 from tests.test_gitslotpark_agent_dialect import call as agent_call
-from wallet import create_app, db
-from wallet.archive import SqlArchive, prune
-from wallet.core import Move, Outcome, Wallet
-from wallet.records import fingerprint
-from wallet.snapshot import drain_once
-from wallet.store import Store
+from wallet import create_app
+from wallet.core.records import fingerprint
+from wallet.core.store import Store
+from wallet.core.wallet import Move, Outcome, Wallet
+from wallet.ledger import db
+from wallet.ledger.archive import SqlArchive, prune
+from wallet.ledger.snapshot import drain_once
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 
 from tests.conftest import OPERATOR_KEY, Operator, Provider, make_env
 from wallet import create_app
-from wallet.snapshot import drain_once
+from wallet.ledger.snapshot import drain_once
 
 
 def _csrf(client: FlaskClient) -> str:

@@ -11,9 +11,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from marshmallow import Schema, ValidationError, fields
 
-from wallet import gitslotpark, igamingace, wire
+from wallet import wire
 from wallet.fastload import Loader, compile_loader
 from wallet.fields import Amount, Currency
+from wallet.providers.gitslotpark import callbacks as gitslotpark
+from wallet.providers.igamingace import callbacks as igamingace
 
 # Every callback the views serve: (name, schema of record, the lean loader the view uses, parser).
 CALLBACKS: list[tuple[str, Schema, Loader, Callable[[bytes], Any]]] = [

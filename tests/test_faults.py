@@ -20,11 +20,12 @@ import redis
 
 from tests.conftest import Operator, Provider, make_env
 from tests.servers import BIN, SERVER, RedisProcess, free_cluster_port, gunicorn_env, plain, running
-from wallet import create_app, recovery
+from wallet import create_app
+from wallet.core.store import close, connect, shard_of
 from wallet.errors import ConfigError
+from wallet.ledger import recovery
 from wallet.sim import play
 from wallet.sim.providers import GitSlotPark
-from wallet.store import close, connect, shard_of
 
 ROOT = Path(__file__).resolve().parent.parent
 if SERVER is None and not os.environ.get("CI"):
@@ -79,7 +80,7 @@ def _close_clients() -> Iterator[None]:
 def _wallet(url: str, prefix: str, tmp_path: Path):  # type: ignore[no-untyped-def]
     app = create_app(make_env(prefix, f"sqlite:///{tmp_path / 'w.db'}", REDIS_URL=url))
     _APPS.append(app)
-    from wallet import db
+    from wallet.ledger import db
 
     db.migrate(app.extensions["wallet"].db)
     return app

@@ -9,7 +9,7 @@ from flask import Flask
 from sqlalchemy.engine import Engine
 
 from tests.conftest import Ace, Operator, Provider
-from wallet.snapshot import drain_once
+from wallet.ledger.snapshot import drain_once
 
 
 @pytest.fixture

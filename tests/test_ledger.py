@@ -7,7 +7,7 @@ from flask import Flask
 from redis.crc import key_slot
 
 from tests.conftest import Operator, Provider, money_entries
-from wallet.store import shard_of
+from wallet.core.store import shard_of
 
 
 def _entries(app: Flask, redis_client: redis.Redis, player: str) -> list[dict[str, str]]:

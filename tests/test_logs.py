@@ -10,8 +10,8 @@ import time
 from flask.testing import FlaskClient
 
 from tests.conftest import ACE_TOKEN, OPERATOR_KEY, SECRET, Ace, Operator, Provider, ace_sign, gsp_sign
-from wallet import requestlog
-from wallet.observe import JsonFormatter, TextFormatter
+from wallet.ops import requestlog
+from wallet.ops.observe import JsonFormatter, TextFormatter
 
 
 def _requests(stream: io.StringIO) -> list[dict[str, object]]:

@@ -13,8 +13,9 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.conftest import OPERATOR_KEY, REAL_REDIS_URL, Ace, Operator, Provider, forget, make_env
 from tests.servers import BIN, free_port, gunicorn_env, running
-from wallet import create_app, requestlog
-from wallet.store import connect
+from wallet import create_app
+from wallet.core.store import connect
+from wallet.ops import requestlog
 
 ROOT = Path(__file__).resolve().parent.parent
 

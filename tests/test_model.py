@@ -19,11 +19,12 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from tests.conftest import MONEY_KINDS, REAL_REDIS_URL, forget
-from wallet import db, journal, recovery
-from wallet.archive import SqlArchive, prune
-from wallet.core import Move, Outcome, Wallet
-from wallet.snapshot import drain_once
-from wallet.store import Store, connect
+from wallet.core import journal
+from wallet.core.store import Store, connect
+from wallet.core.wallet import Move, Outcome, Wallet
+from wallet.ledger import db, recovery
+from wallet.ledger.archive import SqlArchive, prune
+from wallet.ledger.snapshot import drain_once
 
 HORIZON = timedelta(days=30)
 

@@ -20,11 +20,12 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 from tests.conftest import REAL_REDIS_URL, Operator, Provider, forget, make_env
 from tests.test_gitslotpark_agent_dialect import call as agent_call
 from tests.test_model import HORIZON, Model
-from wallet import create_app, db
-from wallet.archive import prune
-from wallet.core import Outcome
-from wallet.snapshot import drain_once
-from wallet.store import close, connect
+from wallet import create_app
+from wallet.core.store import close, connect
+from wallet.core.wallet import Outcome
+from wallet.ledger import db
+from wallet.ledger.archive import prune
+from wallet.ledger.snapshot import drain_once
 
 PLAYERS = ("ann", "bob")
 TXS = ("1", "2", "3", "4")

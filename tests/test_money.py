@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from wallet.money import MAX_MINOR, AmountError, format_amount, parse_amount
+from wallet.core.money import MAX_MINOR, AmountError, format_amount, parse_amount
 
 
 @pytest.mark.parametrize(

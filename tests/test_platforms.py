@@ -16,7 +16,7 @@ from sqlalchemy.engine import Engine
 from tests import fake_platforms
 from tests.conftest import ACE_TOKEN, AGENT, SECRET, Ace, Operator, Provider, make_env
 from wallet import create_app
-from wallet.snapshot import drain_once
+from wallet.ledger.snapshot import drain_once
 
 GSP_TOKEN = "gsp-platform-token"
 

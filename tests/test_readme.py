@@ -18,7 +18,7 @@ from wallet.config import (
     DEMO_IGAMINGACE_TOKEN,
     DEMO_OPERATOR_KEY,
 )
-from wallet.igamingace import signature_of
+from wallet.providers.igamingace.callbacks import signature_of
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

@@ -11,10 +11,10 @@ from flask import Flask
 from sqlalchemy.engine import Engine
 
 from tests.conftest import Ace, Operator, Provider
-from wallet import recovery
-from wallet.archive import prune
 from wallet.cli import main
-from wallet.snapshot import drain_once
+from wallet.ledger import recovery
+from wallet.ledger.archive import prune
+from wallet.ledger.snapshot import drain_once
 
 RETENTION = timedelta(days=120)
 

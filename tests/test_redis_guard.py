@@ -17,10 +17,11 @@ from flask import Flask
 
 from tests.conftest import OPERATOR_KEY, Operator, Provider, gsp_sign, make_env
 from tests.servers import BIN, ROOT, SERVER, RedisProcess, gunicorn_env
-from wallet import create_app, guard
+from wallet import create_app
 from wallet.cli import main
+from wallet.core.store import close
 from wallet.errors import ConfigError
-from wallet.store import close
+from wallet.ops import guard
 
 if SERVER is None and not os.environ.get("CI"):
     pytest.skip("redis-server is not installed here (CI has it and never skips these)", allow_module_level=True)

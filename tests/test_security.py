@@ -8,7 +8,10 @@ import inspect
 import redis
 
 from tests.conftest import AGENT, Ace, Operator, Provider, gsp_sign, make_env
-from wallet import create_app, gitslotpark, igamingace, operator_api
+from wallet import create_app
+from wallet.operator import api as operator_api
+from wallet.providers.gitslotpark import callbacks as gitslotpark
+from wallet.providers.igamingace import callbacks as igamingace
 
 
 def _client(redis_client: redis.Redis, prefix: str, **env: str):  # type: ignore[no-untyped-def]

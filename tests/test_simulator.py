@@ -14,7 +14,7 @@ import pytest
 
 from tests.conftest import REAL_REDIS_URL, forget
 from tests.servers import BIN, free_port, gunicorn_env, running
-from wallet.store import connect
+from wallet.core.store import connect
 
 KEY = "simulator-operator-key"
 

@@ -7,9 +7,9 @@ from flask import Flask
 from sqlalchemy.engine import Engine
 
 from tests.conftest import Ace, Operator, Provider
-from wallet import db
-from wallet.snapshot import drain_once
-from wallet.store import shard_of
+from wallet.core.store import shard_of
+from wallet.ledger import db
+from wallet.ledger.snapshot import drain_once
 
 
 def _store(app: Flask):  # type: ignore[no-untyped-def]

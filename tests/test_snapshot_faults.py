@@ -15,8 +15,8 @@ from flask import Flask
 from sqlalchemy.engine import Engine
 
 from tests.conftest import Operator, Provider
-from wallet import db, recovery
-from wallet.snapshot import drain_once, run
+from wallet.ledger import db, recovery
+from wallet.ledger.snapshot import drain_once, run
 
 
 def _kill_self() -> None:

@@ -14,8 +14,8 @@ from flask import Flask
 from sqlalchemy.engine import Engine
 
 from tests.conftest import Provider
-from wallet import db
-from wallet.snapshot import run
+from wallet.ledger import db
+from wallet.ledger.snapshot import run
 
 
 def _worker(app: Flask, engine: Engine) -> tuple[threading.Thread, threading.Event]:

@@ -7,9 +7,10 @@ import redis
 from flask import Flask
 
 from tests.conftest import AGENT, Operator, Provider, gsp_sign, make_env
-from wallet import create_app, guard
+from wallet import create_app
+from wallet.core.store import connect
 from wallet.errors import StoreUnavailable
-from wallet.store import connect
+from wallet.ops import guard
 
 
 @pytest.fixture

@@ -14,31 +14,21 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from wallet import (  # noqa: F401 (games, history: their routes)
-    access,
-    backoffice,
-    config,
-    db,
-    games,
-    gitslotpark,
-    guard,
-    history,
-    igamingace,
-    metrics,
-    observe,
-    openapi,
-    operator_api,
-    platform,
-    requestlog,
-    wire,
-)
-from wallet.archive import SqlArchive
+from wallet import config, wire
 from wallet.context import Services, services
-from wallet.core import Wallet
+from wallet.core.store import UNAVAILABLE, Store, connect
+from wallet.core.wallet import Wallet
 from wallet.errors import StoreFull, StoreUnavailable
-from wallet.gitslotpark_api import GitSlotParkClient
-from wallet.igamingace_api import IGamingAceClient
-from wallet.store import UNAVAILABLE, Store, connect
+from wallet.ledger import db, history  # noqa: F401 (history: its routes)
+from wallet.ledger.archive import SqlArchive
+from wallet.operator import api as operator_api
+from wallet.operator import backoffice, games, openapi  # noqa: F401 (games: its routes)
+from wallet.ops import access, guard, metrics, observe, requestlog
+from wallet.providers import platform
+from wallet.providers.gitslotpark import callbacks as gitslotpark
+from wallet.providers.gitslotpark.client import GitSlotParkClient
+from wallet.providers.igamingace import callbacks as igamingace
+from wallet.providers.igamingace.client import IGamingAceClient
 
 #: Largest request body accepted (HTTP 413 above it); callbacks are a few hundred bytes.
 MAX_BODY_BYTES = 64 * 1024

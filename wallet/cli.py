@@ -11,8 +11,8 @@ from gunicorn.app.base import BaseApplication
 from wallet import config
 from wallet.commands import cli_app, fail, services_of
 from wallet.context import Services
+from wallet.core.money import format_amount
 from wallet.errors import StoreUnavailable
-from wallet.money import format_amount
 from wallet.player_commands import player
 from wallet.sim.command import simulate
 
@@ -62,8 +62,8 @@ def _embedded_hooks(services: Services) -> dict[str, Any]:
     """Keep the embedded store in SQL: restored at start, drained every second and at exit."""
     import threading
 
-    from wallet import db, recovery
-    from wallet import snapshot as job
+    from wallet.ledger import db, recovery
+    from wallet.ledger import snapshot as job
 
     stop = threading.Event()
     retention = services.settings.retention
@@ -101,7 +101,7 @@ def _banner(settings: config.Settings, host: str, port: int) -> None:
 @main.command()
 def migrate() -> None:
     """Create or upgrade the SQL schema (the Procfile's release step)."""
-    from wallet import db
+    from wallet.ledger import db
 
     services = services_of(cli_app())
     _sql(lambda: db.migrate(services.db))
@@ -117,8 +117,8 @@ def snapshot(every: float, once: bool) -> None:
     import signal
     import threading
 
-    from wallet import db
-    from wallet import snapshot as job
+    from wallet.ledger import db
+    from wallet.ledger import snapshot as job
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     services = services_of(cli_app())
@@ -142,7 +142,7 @@ def snapshot(every: float, once: bool) -> None:
 @click.option("--force", is_flag=True, help="Restore even though Redis already holds wallet keys.")
 def restore(force: bool) -> None:
     """Rebuild Redis from SQL after a Redis loss (players, balances, transaction records)."""
-    from wallet import recovery
+    from wallet.ledger import recovery
 
     services = services_of(cli_app())
     settings = services.settings
@@ -162,7 +162,7 @@ def restore(force: bool) -> None:
 @main.command()
 def check() -> None:
     """Reconcile: Redis balance = SQL snapshot + undrained entries = ledger sum, for every player."""
-    from wallet import recovery
+    from wallet.ledger import recovery
 
     services = services_of(cli_app())
     players, mismatches = _sql(lambda: recovery.check(services.store, services.db))
@@ -193,7 +193,7 @@ def _sql(call: Any) -> Any:
 @click.argument("body")
 def sign(body: str) -> None:
     """Print the iGamingAce X-Request-Signature of BODY (a JSON object) with IGAMINGACE_API_TOKEN."""
-    from wallet.igamingace import signature_of
+    from wallet.providers.igamingace.callbacks import signature_of
 
     account = services_of(cli_app()).settings.igamingace
     if account is None:

@@ -9,9 +9,9 @@ from flask import current_app
 from sqlalchemy.engine import Engine
 
 from wallet.config import Settings
-from wallet.core import Wallet
-from wallet.guard import Watch
-from wallet.store import Store
+from wallet.core.store import Store
+from wallet.core.wallet import Wallet
+from wallet.ops.guard import Watch
 
 
 @dataclass(frozen=True)

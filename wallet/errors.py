@@ -6,7 +6,7 @@
         └── StoreFull      Redis refused a write at maxmemory (HTTP 503 too; nothing applied)
 
 Business outcomes (insufficient funds, unknown player...) are not exceptions: they are
-`wallet.core.Outcome` values returned by the core.
+`wallet.core.wallet.Outcome` values returned by the core.
 """
 
 from __future__ import annotations

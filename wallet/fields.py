@@ -6,7 +6,7 @@ from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
-from wallet.money import AmountError, is_currency, parse_amount
+from wallet.core.money import AmountError, is_currency, parse_amount
 
 #: Longest transaction, round, game or player id accepted from a provider.
 MAX_ID = 128

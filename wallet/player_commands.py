@@ -7,9 +7,9 @@ from typing import Any
 import click
 
 from wallet.commands import cli_app, fail, services_of
-from wallet.core import Move, Outcome, Result
+from wallet.core.money import AmountError, format_amount, parse_amount
+from wallet.core.wallet import Move, Outcome, Result
 from wallet.errors import StoreUnavailable
-from wallet.money import AmountError, format_amount, parse_amount
 
 
 @click.group()

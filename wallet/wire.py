@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Response
 
-from wallet.money import format_amount
+from wallet.core.money import format_amount
 
 
 class Number(str):

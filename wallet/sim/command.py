@@ -10,7 +10,7 @@ import click
 import requests
 
 from wallet import config
-from wallet.money import format_amount
+from wallet.core.money import format_amount
 from wallet.sim import play as playing
 from wallet.sim import suite
 from wallet.sim.operator import OperatorApi

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 import requests
 
-from wallet.money import format_amount
+from wallet.core.money import format_amount
 
 GSP_CODES = {
     0: "OK",

@@ -13,12 +13,13 @@ import sqlalchemy as sa
 from flask import Blueprint, Response
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from wallet import operator_api, wire
+from wallet import wire
 from wallet.context import services
-from wallet.core import Outcome
-from wallet.db import ledger_entries as le
-from wallet.money import format_amount
-from wallet.snapshot import MONEY_KINDS
+from wallet.core.money import format_amount
+from wallet.core.wallet import Outcome
+from wallet.ledger.db import ledger_entries as le
+from wallet.ledger.snapshot import MONEY_KINDS
+from wallet.operator import api as operator_api
 
 bp = Blueprint("history", __name__)
 operator_api.bp.register_blueprint(bp)  # under /api/v1, behind the operator key

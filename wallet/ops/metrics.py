@@ -94,7 +94,7 @@ class RedisCollector(Collector):
         self.services = services
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
-        from wallet import guard
+        from wallet.ops import guard
 
         try:
             found = guard.report(self.services.store, self.services.redis_watch)

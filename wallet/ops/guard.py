@@ -125,7 +125,7 @@ class MemoryReport:
 
 def report(store: Any, watch: Watch) -> MemoryReport:
     """Read everything in the report now (raises StoreUnavailable when Redis is down)."""
-    from wallet.store import UNAVAILABLE
+    from wallet.core.store import UNAVAILABLE
 
     try:
         figures = memory(store.client)

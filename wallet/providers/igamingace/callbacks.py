@@ -18,11 +18,12 @@ from typing import Any
 from flask import Flask, Response, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
-from wallet import access, observe, wire
+from wallet import wire
 from wallet.config import IGamingAce
-from wallet.core import Move, Outcome, Result, Wallet
+from wallet.core.wallet import Move, Outcome, Result, Wallet
 from wallet.fastload import Loader, compile_loader
 from wallet.fields import MAX_ID, Amount, Currency
+from wallet.ops import access, observe
 
 PROVIDER = "igamingace"
 

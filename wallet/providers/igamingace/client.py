@@ -12,8 +12,8 @@ from typing import Any
 import requests
 
 from wallet.config import IGamingAce
-from wallet.platform import PlatformBusy, PlatformError, PlatformRejected, backing_off, call_json
-from wallet.store import Store
+from wallet.core.store import Store
+from wallet.providers.platform import PlatformBusy, PlatformError, PlatformRejected, backing_off, call_json
 
 PROVIDER = "igamingace"
 SERVER_IS_BUSY = 1018

@@ -18,12 +18,13 @@ from typing import Any
 from flask import Flask, Response, request
 from marshmallow import ValidationError
 
-from wallet import access, observe, wire
-from wallet import gitslotpark_schemas as schemas
+from wallet import wire
 from wallet.config import GitSlotPark
-from wallet.core import Move, Outcome, Result, Wallet
+from wallet.core.money import format_amount
+from wallet.core.wallet import Move, Outcome, Result, Wallet
 from wallet.fastload import Loader, compile_loader
-from wallet.money import format_amount
+from wallet.ops import access, observe
+from wallet.providers.gitslotpark import schemas as schemas
 
 PROVIDER = "gitslotpark"
 

@@ -6,7 +6,7 @@
                      restore and for answering transactions pruned from Redis
     cursors          per ledger shard: the last stream entry id written to SQL
 
-The schema is created and changed by Alembic (wallet/migrations); these definitions are what
+The schema is created and changed by Alembic (wallet/ledger/migrations); these definitions are what
 the code reads and writes.
 """
 

@@ -22,12 +22,14 @@ from flask import Blueprint, Flask, Request, abort, flash, redirect, render_temp
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.wrappers import Response as BaseResponse
 
-from wallet import guard, history, operator_api, recovery
 from wallet.context import services
-from wallet.core import Outcome
-from wallet.db import balances
+from wallet.core.money import format_amount
+from wallet.core.wallet import Outcome
 from wallet.errors import StoreUnavailable
-from wallet.money import format_amount
+from wallet.ledger import history, recovery
+from wallet.ledger.db import balances
+from wallet.operator import api as operator_api
+from wallet.ops import guard
 
 PREFIX = "/backoffice"  # its pages, and the only path its session cookie is read or sent on
 bp = Blueprint("backoffice", __name__, url_prefix=PREFIX, template_folder="templates")

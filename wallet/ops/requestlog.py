@@ -3,7 +3,7 @@
 A request hands its finished observation to ``add`` (a deque append); a daemon thread of the
 process writes what is pending every FLUSH_SECONDS, as does a full batch, ``flush()`` (tests,
 /metrics) and the process's exit. Each request still gets its own log line: a batch is one
-LogRecord whose formatter writes one line per request (wallet.observe). Batching is what keeps
+LogRecord whose formatter writes one line per request (wallet.ops.observe). Batching is what keeps
 the observation cheap (bench/TUNING.md): one logging call, one lock and one write per batch
 instead of per callback. A worker killed hard (SIGKILL) loses the lines of its last FLUSH_SECONDS;
 the ledger, not the log, is the record of money.
@@ -20,7 +20,7 @@ import threading
 import time
 from typing import Any
 
-from wallet import metrics
+from wallet.ops import metrics
 
 FLUSH_SECONDS = 0.2
 MAX_BATCH = 256  # a busy worker writes this many lines at once, without waiting for the timer

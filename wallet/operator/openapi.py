@@ -8,8 +8,12 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
 
-from wallet import games, gitslotpark_schemas, history, igamingace, operator_api
 from wallet.fields import Amount, Currency
+from wallet.ledger import history
+from wallet.operator import api as operator_api
+from wallet.operator import games
+from wallet.providers.gitslotpark import schemas as gitslotpark_schemas
+from wallet.providers.igamingace import callbacks as igamingace
 
 _ERROR = {
     "description": "JSON error",

@@ -18,7 +18,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 
-from wallet import requestlog
+from wallet.ops import requestlog
 
 _ENCODE = json.JSONEncoder(default=str).encode
 

@@ -11,12 +11,13 @@ import sqlalchemy as sa
 from flask import Blueprint, Response
 from marshmallow import Schema, fields, validate
 
-from wallet import operator_api, wire
+from wallet import wire
 from wallet.context import services
-from wallet.core import Outcome
-from wallet.db import ledger_entries as le
-from wallet.gitslotpark_api import LANGUAGES
-from wallet.platform import PlatformError
+from wallet.core.wallet import Outcome
+from wallet.ledger.db import ledger_entries as le
+from wallet.operator import api as operator_api
+from wallet.providers.gitslotpark.client import LANGUAGES
+from wallet.providers.platform import PlatformError
 
 bp = Blueprint("games", __name__)
 operator_api.bp.register_blueprint(bp)  # under /api/v1, behind the operator key

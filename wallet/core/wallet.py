@@ -7,11 +7,12 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from wallet import journal, metrics
-from wallet.aged import probe
+from wallet.core import journal
+from wallet.core.aged import probe
+from wallet.core.records import fingerprint
+from wallet.core.store import PlayerKeys, Store
 from wallet.errors import StoreUnavailable
-from wallet.records import fingerprint
-from wallet.store import PlayerKeys, Store
+from wallet.ops import metrics
 
 #: How long a round's bet ids stay indexed for a cancel that names only the round (seconds).
 ROUND_INDEX_SECONDS = 2 * 24 * 3600
@@ -81,7 +82,7 @@ class Move:
         return ("B" if self.check_blocked else "") + ("S" if self.need_session else "")
 
     def meta(self, bet: int, win: int) -> str:
-        """The journal entry's metadata (wallet/journal.py): who, where, the money really bet and won."""
+        """The journal entry's metadata (wallet/core/journal.py): who, where, the money really bet and won."""
         bonus = self.bonus or ("free-spin" if self.free_spin else "")
         return journal.meta(self.provider, self.player, self.round, self.game, bet, win, bonus)
 

@@ -9,7 +9,7 @@ from typing import Any
 import requests
 
 from wallet.config import GitSlotPark
-from wallet.platform import PlatformError, PlatformRejected, call_json
+from wallet.providers.platform import PlatformError, PlatformRejected, call_json
 
 PROVIDER = "gitslotpark"
 LANGUAGES = frozenset({"en", "fr", "de", "it", "kr", "tr", "pt", "id", "es", "zh", "uk", "ru"})

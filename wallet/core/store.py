@@ -6,7 +6,7 @@ script call touches one Redis Cluster slot and the player's ledger stream lives 
     <prefix>:{s<N>}:player:<player>            hash: balance (minor units), currency, status
     <prefix>:{s<N>}:tx:<provider>:<player>     hash: transaction id -> record (lua/_shared.lua),
                                                for the retention; then the record leaves
-    <prefix>:{s<N>}:aged                       string: the aged-id directory (wallet/aged.py)
+    <prefix>:{s<N>}:aged                       string: the aged-id directory (wallet/core/aged.py)
     <prefix>:{s<N>}:aged:<generation>          bitmap: one generation of the aged-id filter
     <prefix>:aged:meta, <prefix>:aged:count    hashes: generation -> plan and times, ids written
     <prefix>:snapshot:lease                    string with a TTL: the snapshot worker draining now
@@ -40,11 +40,11 @@ from redis.backoff import ExponentialBackoff
 from redis.cluster import RedisCluster
 from redis.retry import Retry
 
-from wallet import aged, journal
+from wallet.core import aged, journal
 from wallet.errors import StoreFull, StoreUnavailable
 
 SHARDS = 64
-LUA_DIR = Path(__file__).resolve().parent.parent / "lua"
+LUA_DIR = Path(__file__).resolve().parents[2] / "lua"
 SCRIPT_NAMES = tuple(sorted(p.stem for p in LUA_DIR.glob("*.lua") if not p.stem.startswith("_")))
 
 

@@ -1,7 +1,7 @@
 """Transaction records that leave Redis: moving them out after the retention, and reading them back.
 
 Records stay in Redis until SQL holds them and they are older than the retention; then each
-leaves the tx hash and its id goes into the aged-id filter (wallet/aged.py), so a new id never
+leaves the tx hash and its id goes into the aged-id filter (wallet/core/aged.py), so a new id never
 needs SQL while a late replay or rollback of an aged id brings its record back from SQL
 (Wallet._rehydrate) before being answered. A record brought back is marked unpruned in SQL,
 so the next pass moves it out again.
@@ -16,10 +16,10 @@ from datetime import UTC, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from wallet import aged
-from wallet.db import transactions
-from wallet.records import compact
-from wallet.store import SHARDS, Store
+from wallet.core import aged
+from wallet.core.records import compact
+from wallet.core.store import SHARDS, Store
+from wallet.ledger.db import transactions
 
 
 class SqlArchive:

@@ -18,11 +18,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from wallet.archive import rotate, utc
-from wallet.db import balances, ledger_entries, transactions
-from wallet.records import compact
-from wallet.snapshot import read_cursors
-from wallet.store import Store, shard_of
+from wallet.core.records import compact
+from wallet.core.store import Store, shard_of
+from wallet.ledger.archive import rotate, utc
+from wallet.ledger.db import balances, ledger_entries, transactions
+from wallet.ledger.snapshot import read_cursors
 
 Progress = Callable[[int], None]
 

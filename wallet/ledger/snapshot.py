@@ -19,9 +19,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from wallet.db import balances, cursors, ledger_entries, transactions, upsert
+from wallet.core.store import Store
 from wallet.errors import StoreUnavailable
-from wallet.store import Store
+from wallet.ledger.db import balances, cursors, ledger_entries, transactions, upsert
 
 log = logging.getLogger("wallet.snapshot")
 
@@ -315,7 +315,7 @@ def _drain_logged(store: Store, engine: Engine, count: int) -> bool:
 
 
 def _prune_logged(store: Store, engine: Engine, retention: Any) -> None:
-    from wallet.archive import prune
+    from wallet.ledger.archive import prune
 
     moved = prune(store, engine, retention)
     if moved:

@@ -10,10 +10,10 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from wallet import wire
 from wallet.context import services
-from wallet.core import Move, Outcome, Result
+from wallet.core.money import format_amount
+from wallet.core.wallet import Move, Outcome, Result
 from wallet.fields import Amount, Currency, describe
-from wallet.money import format_amount
-from wallet.platform import PlatformBusy, PlatformError, PlatformRejected, PlatformTimeout
+from wallet.providers.platform import PlatformBusy, PlatformError, PlatformRejected, PlatformTimeout
 
 bp = Blueprint("operator_api", __name__, url_prefix="/api/v1")
 

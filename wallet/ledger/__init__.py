@@ -1,0 +1,1 @@
+"""The durable ledger in SQL: the snapshot job, archive of pruned records, recovery, history, migrations."""

@@ -1,0 +1,1 @@
+"""Operations: request logs, metrics, the Redis eviction guard, source-address allow-lists."""

@@ -1,0 +1,1 @@
+"""The game aggregators: one sub-package each (callbacks, schemas, platform client)."""

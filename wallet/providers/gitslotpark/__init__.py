@@ -1,0 +1,1 @@
+"""GitSlotPark ("agent" protocol): callbacks, their schemas, and the platform API client."""

@@ -1,0 +1,1 @@
+"""iGamingAce ("command" protocol): callbacks with their schemas, and the platform API client."""
