@@ -27,17 +27,51 @@ Not a script on its own. Conventions shared by every script:
     'meta': the caller's metadata pre-joined as one JSON array [provider, player, round, game,
     bet, win, bonus] (wallet/journal.py), passed through as one ARGV and never parsed here;
   * every reply is a flat array whose first element is an outcome name; an applied change
-    answers {OK, balance, ref, balance_after, currency, delta}.
+    answers {OK, balance, ref, balance_after, currency, delta};
+  * a player's amounts are kept in minor units of the account's 'unit' field: the decimals it
+    was created with (its currency's exponent; absent = 2, players of earlier versions). A
+    script that reads an account is wrapped by wallet/store.py so that its reply starts with
+    that unit: {unit, outcome, ...} ('' when no account was read). Callers send amounts at an
+    exponent of their choice (ARGV 'exp'); in_unit() converts them exactly or refuses them;
+  * a caller's currency condition ('accept') is '' for any currency, a digit d for any currency
+    kept with at most d decimals (GitSlotPark's two-decimal wire), or one currency code.
 ]]
 
 local function fmt(n)
   return string.format('%d', n)
 end
 
+local UNIT = ''  -- the unit of the account read, answered first (see the header)
+local MAX_EXACT = 2 ^ 53  -- Lua numbers are exact integers below this
+
 local function load_account(key)
-  local v = redis.call('HMGET', key, 'balance', 'currency', 'status')
+  local v = redis.call('HMGET', key, 'balance', 'currency', 'status', 'unit')
   if not v[1] then return nil end
-  return {balance = tonumber(v[1]), currency = v[2], status = v[3]}
+  UNIT = v[4] or '2'
+  return {balance = tonumber(v[1]), currency = v[2], status = v[3], unit = tonumber(UNIT)}
+end
+
+-- An amount sent as minor units at exponent exp, in the account's unit; nil when the unit
+-- cannot hold it exactly (more decimals than the player's currency has) or it is too large.
+local function in_unit(acct, amount, exp)
+  local n, shift = tonumber(amount), acct.unit - tonumber(exp)
+  if shift >= 0 then
+    n = n * 10 ^ shift
+  elseif n % 10 ^ -shift ~= 0 then
+    return nil
+  else
+    n = n / 10 ^ -shift
+  end
+  if n >= MAX_EXACT then return nil end
+  return n
+end
+
+-- True when the account's currency does not meet the caller's condition (see the header).
+local function wrong_currency(acct, accept)
+  if accept == '' then return false end
+  local most = tonumber(accept)
+  if most then return acct.unit > most end
+  return accept ~= acct.currency
 end
 
 local AGED_PROBES = 10  -- bit probes per id (wallet/aged.py: 14 bits per id, ~0.1 % false positives)
@@ -93,13 +127,13 @@ local function replay(rec, txid, fingerprint, balance)
 end
 
 -- Refusal that applies before any money moves, or nil. flags: B = refuse a blocked player,
--- S = require an open game session; currency '' accepts any.
-local function refusal(acct, flags, session_key, currency)
+-- S = require an open game session; accept: the caller's currency condition.
+local function refusal(acct, flags, session_key, accept)
   if string.find(flags, 'B', 1, true) and acct.status == 'blocked' then return 'BLOCKED' end
   if string.find(flags, 'S', 1, true) and redis.call('EXISTS', session_key) == 0 then
     return 'NO_SESSION'
   end
-  if currency ~= '' and currency ~= acct.currency then return 'CURRENCY' end
+  if wrong_currency(acct, accept) then return 'CURRENCY' end
   return nil
 end
 

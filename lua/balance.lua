@@ -4,7 +4,7 @@ KEYS[1]  account hash   wallet:{sN}:player:<player>
 KEYS[2]  session key    wallet:{sN}:session:<player>  (read only with flag S)
 ARGV[1]  flags: S require an open game session
 
-Returns {outcome, balance, currency, status}:
+Returns {unit, outcome, balance, currency, status} (unit first: see _shared):
   OK          balance in minor units
   NO_SESSION  the player exists but has no open session (balance still returned)
   NO_PLAYER   {NO_PLAYER}

@@ -12,13 +12,15 @@ ARGV[1]  the caller's aged-id directory (answered STALE when not current)
 ARGV[2]  transaction id
 ARGV[3]  aged-id probe of ARGV[2], 'h1:h2' ('' = do not check the filter)
 ARGV[4]  fingerprint of the request
-ARGV[5]  bet, minor units, integer >= 0
-ARGV[6]  win, minor units, integer >= 0
+ARGV[5]  bet, minor units at exponent ARGV[10], integer >= 0
+ARGV[6]  win, likewise
 ARGV[7]  flags: B refuse a blocked player, S require an open session
-ARGV[8]  currency the caller expects, '' for any
+ARGV[8]  the caller's currency condition (see _shared): '', a digit, or a code
 ARGV[9]  journal metadata, one JSON array (see _shared and wallet/journal.py)
+ARGV[10] exponent of ARGV[5] and ARGV[6] (converted to the account's unit, see _shared)
 
-Returns {outcome, balance, ref, balance_after, currency, delta}: as debit.lua (STALE included).
+Returns {unit, outcome, balance, ref, balance_after, currency, delta}: as debit.lua (STALE and
+BAD_AMOUNT included).
 ]]
 
 AGED = 5
@@ -30,7 +32,8 @@ local seen = replay(find_tx(KEYS[2], ARGV[2], ARGV[3]), ARGV[2], ARGV[4], acct.b
 if seen then return seen end
 local refused = refusal(acct, ARGV[7], KEYS[4], ARGV[8])
 if refused then return {refused, fmt(acct.balance)} end
-local bet = tonumber(ARGV[5])
+local bet, win = in_unit(acct, ARGV[5], ARGV[10]), in_unit(acct, ARGV[6], ARGV[10])
+if not (bet and win) then return {'BAD_AMOUNT', fmt(acct.balance)} end
 if acct.balance - bet < 0 then return {'NO_FUNDS', fmt(acct.balance)} end
-local delta = tonumber(ARGV[6]) - bet
+local delta = win - bet
 return apply(acct, ARGV[2], {s = 'A', d = delta, f = ARGV[4], k = 'betwin'}, ARGV[9])

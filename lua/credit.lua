@@ -1,6 +1,7 @@
 --[[ credit.lua: pay a win (or a cashier deposit) to a player, exactly once.
 
-Wins are never refused for funds, a blocked status or a closed session.
+Wins are never refused for funds, a blocked status or a closed session; only for a player of
+another currency than the caller's account serves (CURRENCY).
 
 KEYS[1]  account hash   wallet:{sN}:player:<player>
 KEYS[2]  tx hash        wallet:{sN}:tx:<provider>:<player>
@@ -11,12 +12,14 @@ ARGV[1]  the caller's aged-id directory (answered STALE when not current)
 ARGV[2]  transaction id
 ARGV[3]  aged-id probe of ARGV[2], 'h1:h2' ('' = do not check the filter)
 ARGV[4]  fingerprint of the request
-ARGV[5]  amount, minor units, integer >= 0
+ARGV[5]  amount, minor units at exponent ARGV[9], integer >= 0
 ARGV[6]  ledger kind (win, deposit)
 ARGV[7]  journal metadata, one JSON array (see _shared and wallet/journal.py)
+ARGV[8]  the caller's currency condition (see _shared): '', a digit, or a code
+ARGV[9]  exponent of ARGV[5] (converted to the account's unit, see _shared)
 
-Returns {outcome, balance, ref, balance_after, currency, delta}: OK, DUPLICATE, CONFLICT, ROLLED_BACK, NO_PLAYER
-PRUNED, STALE (meanings as in debit.lua).
+Returns {unit, outcome, balance, ref, balance_after, currency, delta}: OK, DUPLICATE, CONFLICT,
+ROLLED_BACK, NO_PLAYER, PRUNED, STALE, CURRENCY, BAD_AMOUNT (meanings as in debit.lua).
 ]]
 
 AGED = 4
@@ -26,4 +29,7 @@ local outdated = stale()
 if outdated then return outdated end
 local seen = replay(find_tx(KEYS[2], ARGV[2], ARGV[3]), ARGV[2], ARGV[4], acct.balance)
 if seen then return seen end
-return apply(acct, ARGV[2], {s = 'A', d = tonumber(ARGV[5]), f = ARGV[4], k = ARGV[6]}, ARGV[7])
+if wrong_currency(acct, ARGV[8]) then return {'CURRENCY', fmt(acct.balance)} end
+local amount = in_unit(acct, ARGV[5], ARGV[9])
+if not amount then return {'BAD_AMOUNT', fmt(acct.balance)} end
+return apply(acct, ARGV[2], {s = 'A', d = amount, f = ARGV[4], k = ARGV[6]}, ARGV[7])

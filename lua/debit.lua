@@ -12,14 +12,15 @@ ARGV[1]  the caller's aged-id directory (answered STALE when not current)
 ARGV[2]  transaction id
 ARGV[3]  aged-id probe of ARGV[2], 'h1:h2' ('' = do not check the filter)
 ARGV[4]  fingerprint of the request (equal fingerprints = the same request)
-ARGV[5]  amount, minor units, integer >= 0 (0 for a free spin: the provider pays)
+ARGV[5]  amount, minor units at exponent ARGV[11], integer >= 0 (0 for a free spin: the provider pays)
 ARGV[6]  flags: B refuse a blocked player, S require an open session
-ARGV[7]  currency the caller expects, '' for any
+ARGV[7]  the caller's currency condition (see _shared): '', a digit, or a code
 ARGV[8]  ledger kind (bet, withdrawal)
 ARGV[9]  lifetime of the round index in seconds; 0 = do not index
 ARGV[10] journal metadata, one JSON array (see _shared and wallet/journal.py)
+ARGV[11] exponent of ARGV[5] (converted to the account's unit, see _shared)
 
-Returns {outcome, balance, ref, balance_after, currency, delta}:
+Returns {unit, outcome, balance, ref, balance_after, currency, delta} (unit first: see _shared):
   OK           applied; ref = ledger entry id
   DUPLICATE    seen before with the same fingerprint; ref and balance_after are the first answer's
   CONFLICT     id seen before with other parameters; nothing applied
@@ -31,6 +32,7 @@ Returns {outcome, balance, ref, balance_after, currency, delta}:
   STALE        {STALE, directory}: ARGV[1] is not the current aged-id directory; nothing done
   BLOCKED | NO_SESSION | CURRENCY   refused, nothing applied
   NO_FUNDS     balance - amount would go below zero; the id stays unused
+  BAD_AMOUNT   the amount has more decimals than the player's unit holds; nothing applied
 ]]
 
 AGED = 6
@@ -42,7 +44,8 @@ local seen = replay(find_tx(KEYS[2], ARGV[2], ARGV[3]), ARGV[2], ARGV[4], acct.b
 if seen then return seen end
 local refused = refusal(acct, ARGV[6], KEYS[4], ARGV[7])
 if refused then return {refused, fmt(acct.balance)} end
-local amount = tonumber(ARGV[5])
+local amount = in_unit(acct, ARGV[5], ARGV[11])
+if not amount then return {'BAD_AMOUNT', fmt(acct.balance)} end
 if acct.balance - amount < 0 then return {'NO_FUNDS', fmt(acct.balance)} end
 if tonumber(ARGV[9]) > 0 then
   redis.call('SADD', KEYS[5], ARGV[2])

@@ -21,8 +21,9 @@ ARGV[5]  aged-id probe of ARGV[4] ('' = do not check the filter)
 ARGV[6]  fingerprint of the reversal request (compared only with an own id)
 ARGV[7]  ledger kind (rollback, cancel)
 ARGV[8]  journal metadata, one JSON array [provider, player, round] (see _shared)
+ARGV[9]  the caller's currency condition (see _shared): '', a digit, or a code
 
-Returns {outcome, balance, ref, balance_after}:
+Returns {unit, outcome, balance, ref, balance_after} (unit first: see _shared):
   OK           reversed (one ledger entry per transaction); ref = the last entry's id,
                then currency and the total delta
   DUPLICATE    the own id was seen before and its first outcome was OK
@@ -32,6 +33,7 @@ Returns {outcome, balance, ref, balance_after}:
   PRUNED       {PRUNED, balance, txid, why}: a record involved left Redis after its retention;
                the caller restores it from SQL (rehydrate.lua) and calls again
   NO_PLAYER    {NO_PLAYER}
+  CURRENCY     the player's currency does not meet ARGV[9]; nothing done
   STALE        {STALE, directory}: ARGV[1] is not the current aged-id directory; nothing done
 ]]
 
@@ -40,6 +42,7 @@ local acct = load_account(KEYS[1])
 if not acct then return {'NO_PLAYER'} end
 local outdated = stale()
 if outdated then return outdated end
+if wrong_currency(acct, ARGV[9]) then return {'CURRENCY', fmt(acct.balance)} end
 local own = ARGV[4]
 if own ~= '' then
   local mine = find_tx(KEYS[2], own, ARGV[5])

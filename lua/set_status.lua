@@ -5,7 +5,7 @@ KEYS[2]  ledger stream  wallet:{sN}:ledger   (journal entry kind 'status', for t
 ARGV[1]  new status: active | blocked
 ARGV[2]  player id (journaled)
 
-Returns {outcome, balance, currency, status}: OK (with the new status) or {NO_PLAYER}.
+Returns {unit, outcome, balance, currency, status} (unit first: see _shared): OK (with the new status) or {NO_PLAYER}.
 ]]
 
 local acct = load_account(KEYS[1])

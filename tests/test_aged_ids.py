@@ -229,11 +229,7 @@ def test_tombstones_of_earlier_versions_leave_redis_after_the_upgrade(
     replay of such an id is still answered as the first time."""
     app = create_app(make_env(prefix, f"sqlite:///{tmp_path / 'old.db'}"), client=redis_client)
     engine, store = app.extensions["wallet"].db, app.extensions["wallet"].store
-    config = Config()
-    config.set_main_option("script_location", str(Path(db.__file__).parent / "migrations"))
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.upgrade(config, "0002")
+    db.migrate(engine)
     operator, gsp = Operator(app.test_client()), Provider(app.test_client())
     operator.create("p1", balance="100.00")
     first = gsp.withdraw("p1", "10.00", "t1")
@@ -242,6 +238,11 @@ def test_tombstones_of_earlier_versions_leave_redis_after_the_upgrade(
     store.client.hset(txs, "t1", "P")  # what the earlier prune left, and marked in SQL
     with engine.begin() as conn:
         conn.execute(db.transactions.update().values(pruned=True))
+    config = Config()
+    config.set_main_option("script_location", str(Path(db.__file__).parent / "migrations"))
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, "0002")  # the database as that earlier version left it
     db.migrate(engine)
     prune(store, engine, timedelta(0))
     assert tx_hash(app, "gitslotpark") == {}

@@ -46,6 +46,7 @@ def test_drain_writes_entries_balances_and_records(
         "status": "active",
         "balance": 12500,
         "updated_at": None,
+        "unit": 2,
     }
     records = {r["tx"]: r for r in _rows(engine, db.transactions, "tx")}
     assert (records["t1"]["state"], records["t1"]["rolled_back_by"]) == ("R", ledger[3]["entry_id"])

@@ -2,42 +2,62 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from marshmallow import ValidationError, fields, validate
 
-from wallet.core.money import AmountError, is_currency, parse_amount
+from wallet.core.money import MAX_EXPONENT, AmountError, exponent, is_currency, parse_amount
 
 #: Longest transaction, round, game or player id accepted from a provider.
 MAX_ID = 128
 
 
 class Amount(fields.Field[int]):
-    """A money amount (decimal string or JSON number, at most 2 decimals) loaded as minor units.
+    """A money amount (decimal string or JSON number, at most ``exp`` decimals) loaded as minor units.
 
     ``strings_only`` refuses JSON numbers (the operator API takes decimal strings only).
     """
 
-    def __init__(self, *, strings_only: bool = False, **kwargs: Any) -> None:
+    def __init__(self, *, strings_only: bool = False, exp: int = 2, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.strings_only = strings_only
+        self.strings_only, self.exp = strings_only, exp
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
         if self.strings_only and not isinstance(value, str):
             raise ValidationError('amount must be a decimal string, like "12.30"')
         try:
-            return parse_amount(value)
+            return parse_amount(value, self.exp)
         except AmountError as exc:
             raise ValidationError(f"amount {exc}") from exc
 
 
+class ExactAmount(Amount):
+    """An amount kept as an exact Decimal (up to MAX_EXPONENT decimals), for a caller that turns it
+    into minor units once it knows the currency."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(exp=MAX_EXPONENT, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:  # type: ignore[override]
+        super()._deserialize(value, attr, data, **kwargs)  # the checks
+        return Decimal(value)
+
+
 class Currency(fields.String):
-    """An ISO 4217 style code: three upper-case letters."""
+    """A currency code: ISO 4217's three letters, or an operator's (USDT); ``known`` also asks
+    that its decimals be known (ISO 4217 or WALLET_CURRENCIES)."""
+
+    def __init__(self, *, known: bool = False, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.known = known
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         text = super()._deserialize(value, attr, data, **kwargs)
         if not is_currency(text):
-            raise ValidationError("must be a three-letter ISO 4217 code, like EUR")
+            raise ValidationError("must be a currency code, like EUR")
+        if self.known and exponent(text) is None:
+            raise ValidationError(f"unknown currency {text}: not in ISO 4217 nor in WALLET_CURRENCIES")
         return text
 
 

@@ -1,39 +1,78 @@
-"""Money at the edges: decimal strings or JSON numbers in, integer minor units inside, two decimals out."""
+"""Money at the edges: decimal strings or JSON numbers in, integer minor units inside, each
+currency's own decimals out.
+
+A currency's decimals (its exponent) come from ISO 4217 (the ``iso4217`` package) or from the
+operator's WALLET_CURRENCIES (crypto: ``BTC:8,USDT:6``). A player's balance is kept in minor
+units of its *unit*: the exponent it was created with (players created before per-currency
+units were kept in hundredths, unit 2, whatever their currency).
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
-#: Largest amount accepted in one request, in minor units (100 billion major units). Keeps every
-#: balance far below 2**53, where Lua's numbers stop being exact.
-MAX_MINOR = 10**13
+from iso4217 import Currency
 
-_AMOUNT_TEXT = re.compile(r"\d{1,11}(\.\d{1,2})?")
-_CURRENCY = re.compile(r"[A-Z]{3}")
+#: Largest amount accepted in one request, in minor units of the exponent it is parsed at. With
+#: unit conversions (at most x100) every balance stays far below 2**53, where Lua's numbers stop
+#: being exact (README: limits per exponent).
+MAX_MINOR = 10**13
+#: Most decimals a currency may have (WALLET_CURRENCIES); 8 is what BTC and ETH wallets show.
+MAX_EXPONENT = 8
+#: The unit of players created before per-currency units: hundredths.
+LEGACY_UNIT = 2
+
+_AMOUNT_TEXT = re.compile(r"\d{1,11}(\.\d{1,8})?")
+_CURRENCY = re.compile(r"[A-Z][A-Z0-9]{2,9}")
+_operator_defined: dict[str, int] = {}
 
 
 class AmountError(ValueError):
     """The value is not a valid amount (the message says why)."""
 
 
-def parse_amount(value: object) -> int:
-    """Minor units of an amount given as a decimal string or a JSON number (int or Decimal).
+def configure(currencies: Mapping[str, int]) -> None:
+    """Add the operator-defined currencies (WALLET_CURRENCIES); they take precedence over ISO 4217."""
+    _operator_defined.update(currencies)
 
-    Floats and booleans are refused: parse JSON with ``parse_float=Decimal``.
-    """
-    if isinstance(value, str):
-        if not _AMOUNT_TEXT.fullmatch(value):
-            raise AmountError("must be a decimal string with at most 2 decimals, like 12.30")
-        number = Decimal(value)
-    elif isinstance(value, (int, Decimal)) and not isinstance(value, bool):
-        number = Decimal(value)
-    else:
-        raise AmountError("must be a decimal string or a number")
+
+def exponent(code: str) -> int | None:
+    """Decimals of a currency: operator-defined, else ISO 4217; None for an unknown one (or one
+    without minor units, such as XAU)."""
+    if code in _operator_defined:
+        return _operator_defined[code]
     try:
-        minor = number.scaleb(2)
+        return Currency(code).exponent
+    except ValueError:
+        return None
+
+
+def known_currencies() -> list[str]:
+    """Every currency a player may hold: ISO 4217's with minor units, and the operator's."""
+    iso = (c.code for c in Currency if c.exponent is not None)
+    return sorted({*iso, *_operator_defined})
+
+
+def decimals(value: object) -> int:
+    """How many decimals an amount needs (trailing zeros do not count): '12.30' -> 1, 5 -> 0."""
+    number = _number(value)
+    exp = number.normalize().as_tuple().exponent
+    return max(0, -int(exp))
+
+
+def parse_amount(value: object, exp: int = 2) -> int:
+    """Minor units (at ``exp`` decimals) of an amount given as a decimal string or a JSON number.
+
+    Floats and booleans are refused: parse JSON with ``parse_float=Decimal``. More decimals than
+    ``exp`` are refused, never rounded.
+    """
+    number = _number(value)
+    try:
+        minor = number.scaleb(exp)
         if not minor.is_finite() or minor != minor.to_integral_value():
-            raise AmountError("must have at most 2 decimals")
+            raise AmountError(f"must have at most {exp} decimals")
     except InvalidOperation as exc:
         raise AmountError("must be a number") from exc
     if minor < 0:
@@ -43,13 +82,44 @@ def parse_amount(value: object) -> int:
     return int(minor)
 
 
-def format_amount(minor: int) -> str:
-    """Two-decimal string of an amount in minor units: 1230 -> '12.30', -5 -> '-0.05'."""
+def _number(value: object) -> Decimal:
+    if isinstance(value, str):
+        if not _AMOUNT_TEXT.fullmatch(value):
+            raise AmountError("must be a decimal string, like 12.30")
+        return Decimal(value)
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        if isinstance(value, Decimal) and not value.is_finite():
+            raise AmountError("must be a number")
+        return Decimal(value)
+    raise AmountError("must be a decimal string or a number")
+
+
+def format_amount(minor: int, exp: int = 2) -> str:
+    """An amount in minor units with exactly ``exp`` decimals: 1230 -> '12.30', -5 -> '-0.05'."""
     sign = "-" if minor < 0 else ""
-    whole, cents = divmod(abs(minor), 100)
-    return f"{sign}{whole}.{cents:02d}"
+    if exp == 0:
+        return f"{sign}{abs(minor)}"
+    whole, fraction = divmod(abs(minor), 10**exp)
+    return f"{sign}{whole}.{fraction:0{exp}d}"
+
+
+def rescale(minor: int, unit: int, exp: int) -> int | None:
+    """``minor`` (at ``unit`` decimals) at ``exp`` decimals; None when that would lose a digit."""
+    factor: int = 10 ** abs(exp - unit)
+    if exp >= unit:
+        return minor * factor
+    whole, rest = divmod(minor, factor)
+    return None if rest else whole
+
+
+def shown(minor: int, unit: int, currency: str) -> str:
+    """A balance kept at ``unit`` decimals, written with the currency's own decimals (or the
+    unit's, when an old hundredths balance has a fraction the currency does not)."""
+    exp = exponent(currency)
+    scaled = None if exp is None else rescale(minor, unit, exp)
+    return format_amount(minor, unit) if scaled is None or exp is None else format_amount(scaled, exp)
 
 
 def is_currency(code: object) -> bool:
-    """True for a three-letter upper-case ISO 4217 style code."""
+    """True for a currency code shape: ISO 4217's three letters, or an operator's (USDT)."""
     return isinstance(code, str) and _CURRENCY.fullmatch(code) is not None

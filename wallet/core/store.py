@@ -48,9 +48,18 @@ LUA_DIR = Path(__file__).resolve().parents[2] / "lua"
 SCRIPT_NAMES = tuple(sorted(p.stem for p in LUA_DIR.glob("*.lua") if not p.stem.startswith("_")))
 
 
+#: Scripts that read a player's account: their reply starts with the account's unit
+#: (lua/_shared.lua), added by the wrapper below so that no return site can forget it.
+ACCOUNT_SCRIPTS = frozenset({"balance", "betwin", "create_player", "credit", "debit", "rollback", "set_status"})
+_UNIT_FIRST = "local function main()\n{}\nend\nlocal reply = main()\ntable.insert(reply, 1, UNIT)\nreturn reply\n"
+
+
 def _read_scripts() -> dict[str, str]:
     shared = (LUA_DIR / "_shared.lua").read_text()
-    return {name: shared + (LUA_DIR / f"{name}.lua").read_text() for name in SCRIPT_NAMES}
+    sources = {name: (LUA_DIR / f"{name}.lua").read_text() for name in SCRIPT_NAMES}
+    return {
+        name: shared + (_UNIT_FIRST.format(body) if name in ACCOUNT_SCRIPTS else body) for name, body in sources.items()
+    }
 
 
 _SOURCES = _read_scripts()
@@ -374,14 +383,13 @@ class Store:
             keys = self.client.scan_iter(match=f"{self.prefix}:{{s*}}:player:*", count=1000)
             return {key.split(":player:", 1)[1] for key in keys}
 
-    def write_accounts(self, rows: Sequence[tuple[str, int, str, str]]) -> None:
-        """Restore accounts: (player, balance, currency, status) each."""
+    def write_accounts(self, rows: Sequence[tuple[str, int, str, str, int]]) -> None:
+        """Restore accounts: (player, balance, currency, status, unit) each."""
         with _unavailable():
             pipe = self.client.pipeline(transaction=False)
-            for player, balance, currency, status in rows:
-                pipe.hset(
-                    self.keys(player).account, mapping={"balance": balance, "currency": currency, "status": status}
-                )
+            for player, balance, currency, status, unit in rows:
+                fields = {"balance": balance, "currency": currency, "status": status, "unit": unit}
+                pipe.hset(self.keys(player).account, mapping=fields)  # type: ignore[arg-type]
             pipe.execute()
 
     def write_records(self, rows: Sequence[tuple[str, str, str, str]]) -> None:

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from wallet.core import journal
 from wallet.core.aged import probe
+from wallet.core.money import LEGACY_UNIT, exponent
 from wallet.core.records import fingerprint
 from wallet.core.store import PlayerKeys, Store
 from wallet.errors import StoreUnavailable
@@ -28,7 +29,8 @@ class Outcome(enum.StrEnum):
     EXISTS = "EXISTS"  # create_player: the id is taken
     BLOCKED = "BLOCKED"
     NO_SESSION = "NO_SESSION"
-    CURRENCY = "CURRENCY"  # the request's currency is not the player's
+    CURRENCY = "CURRENCY"  # the player's currency is not the request's, or not its account's
+    BAD_AMOUNT = "BAD_AMOUNT"  # more decimals than the player's currency (unit) has
     NO_FUNDS = "NO_FUNDS"
     NOT_FOUND = "NOT_FOUND"  # reversal of a transaction never applied (now remembered as cancelled)
     ROLLED_BACK = "ROLLED_BACK"  # already reversed, or cancelled before it arrived
@@ -46,6 +48,7 @@ class Result:
     currency: str | None = None
     status: str | None = None
     delta: int = 0  # what an applied change moved (0 for replays and refusals)
+    unit: int = LEGACY_UNIT  # decimals of every amount here: the player's unit (wallet/core/money.py)
 
     @property
     def ok(self) -> bool:
@@ -64,7 +67,8 @@ class Move:
     win: int = 0
     round: str = ""
     game: str = ""
-    currency: str = ""  # '' = the request names no currency
+    currency: str = ""  # the currency condition: '' any, a digit d: at most d decimals, or a code
+    exp: int = 2  # decimals of bet and win as given (the script converts them to the player's unit)
     free_spin: bool = False  # the provider pays the stake: no funds taken
     check_blocked: bool = True
     need_session: bool = False
@@ -73,7 +77,8 @@ class Move:
 
     def fingerprint(self, kind: str) -> str:
         """Equal for two requests that are the same request (replays), different otherwise."""
-        return fingerprint(f"{kind}|{self.bet}|{self.win}|{self.round}|{self.game}|{int(self.free_spin)}")
+        amounts = f"{self.bet}|{self.win}" if self.exp == 2 else f"{self.bet}|{self.win}e{self.exp}"
+        return fingerprint(f"{kind}|{amounts}|{self.round}|{self.game}|{int(self.free_spin)}")
 
     def probe(self) -> str:
         return probe(self.provider, self.player, self.tx)
@@ -103,8 +108,12 @@ class Wallet:
         self.archive = archive
 
     def create_player(self, player: str, currency: str) -> Result:
+        """Open an account kept at its currency's decimals for good (CURRENCY: an unknown currency)."""
+        unit = exponent(currency)
+        if unit is None:
+            return Result(Outcome.CURRENCY)
         keys = self.store.keys(player)
-        return _account(self.store.run("create_player", [keys.account, keys.ledger], [currency, player]))
+        return _account(self.store.run("create_player", [keys.account, keys.ledger], [currency, player, unit]))
 
     def player(self, player: str, need_session: bool = False) -> Result:
         """Balance, currency and status (NO_SESSION when a session is required and closed)."""
@@ -131,6 +140,7 @@ class Wallet:
             kind,
             index_seconds,
             move.meta(bet=amount, win=0),
+            move.exp,
         ]
         script_keys = [*_money_keys(keys, move), keys.round(move.provider, move.round)]
         return _counted(self._money("debit", script_keys, args, move.provider, keys), move.provider, kind)
@@ -138,7 +148,8 @@ class Wallet:
     def credit(self, move: Move, kind: str = "win") -> Result:
         """Pay move.win; never refused for funds, status or session."""
         keys = self.store.keys(move.player)
-        args = [move.tx, move.probe(), move.fingerprint(kind), move.win, kind, move.meta(bet=0, win=move.win)]
+        meta = move.meta(bet=0, win=move.win)
+        args = [move.tx, move.probe(), move.fingerprint(kind), move.win, kind, meta, move.currency, move.exp]
         result = self._money("credit", _money_keys(keys, move)[:3], args, move.provider, keys)
         return _counted(result, move.provider, kind)
 
@@ -154,6 +165,7 @@ class Wallet:
             move.flags(),
             move.currency,
             move.meta(bet=move.bet, win=move.win),
+            move.exp,
         ]
         result = self._money("betwin", _money_keys(keys, move), args, move.provider, keys)
         if result.outcome is Outcome.OK:
@@ -162,11 +174,19 @@ class Wallet:
         return result
 
     def rollback(
-        self, provider: str, player: str, target: str, own_tx: str = "", kind: str = "rollback", round_id: str = ""
+        self,
+        provider: str,
+        player: str,
+        target: str,
+        own_tx: str = "",
+        kind: str = "rollback",
+        round_id: str = "",
+        currency: str = "",
     ) -> Result:
         """Reverse ``target``, or with target '' every unreversed bet of ``round_id``.
 
-        ``own_tx`` is the reversal's own id when the protocol gives one (its replays are answered).
+        ``own_tx`` is the reversal's own id when the protocol gives one (its replays are answered);
+        ``currency`` the account's currency condition (as Move.currency).
         """
         keys = self.store.keys(player)
         args = [
@@ -177,6 +197,7 @@ class Wallet:
             fingerprint(f"{kind}|{target}|{round_id}"),
             kind,
             journal.meta(provider, player, round_id),
+            currency,
         ]
         script_keys = [keys.account, keys.txs(provider), keys.ledger, keys.round(provider, round_id)]
         result = self._money("rollback", script_keys, args, provider, keys, probed=(0, 2))
@@ -200,7 +221,7 @@ class Wallet:
         the script runs again, treating the id as new.
         """
         known, aged_keys = self.store.aged_view(keys.shard)
-        reply = self.store.run(script, [*script_keys, *aged_keys], [known, *args])
+        unit, reply = self._run(script, [*script_keys, *aged_keys], [known, *args])
         for _ in range(8):  # a round cancel may meet several aged bets
             if reply[0] == "STALE":
                 known, aged_keys = self.store.learn(keys.shard, reply[1])
@@ -211,12 +232,17 @@ class Wallet:
                 for i in probed:
                     if args[i] == reply[2]:
                         args[i + 1] = ""
-            reply = self.store.run(script, [*script_keys, *aged_keys], [known, *args])
+            unit, reply = self._run(script, [*script_keys, *aged_keys], [known, *args])
         if reply[0] in ("STALE", Outcome.PRUNED):  # the job kept changing things under us: try later
             raise StoreUnavailable(f"{script}: the aged-id filter or records kept changing; retry")
         if reply[0] in (Outcome.DUPLICATE, Outcome.CONFLICT):
             metrics.REPLAYS.labels(provider, reply[0].lower()).inc()
-        return _money(reply, keys)
+        return _money(reply, keys, unit)
+
+    def _run(self, script: str, keys: list[str], args: list[Any]) -> tuple[int, list[Any]]:
+        """The player's unit ('' read as hundredths) and the rest of a money script's reply."""
+        unit, *reply = self.store.run(script, keys, args)
+        return int(unit or LEGACY_UNIT), reply
 
     def _rehydrate(self, provider: str, keys: PlayerKeys, tx: str, from_filter: bool) -> bool:
         """Put an aged record back from SQL; False when SQL has none and the filter's hit was false."""
@@ -255,21 +281,27 @@ def _money_keys(keys: PlayerKeys, move: Move) -> list[str]:
     return [keys.account, keys.txs(move.provider), keys.ledger, keys.session]
 
 
-def _money(reply: list[Any], keys: PlayerKeys) -> Result:
+def _money(reply: list[Any], keys: PlayerKeys, unit: int) -> Result:
     """Decode {outcome, balance, ledger id, balance after}; our reference is '<shard>-<ledger id>'."""
     outcome = Outcome(reply[0])
     if len(reply) == 1:
-        return Result(outcome)
+        return Result(outcome, unit=unit)
     ref = f"{keys.shard}-{reply[2]}" if len(reply) > 2 else None
     after = int(reply[3]) if len(reply) > 3 else None
     currency, delta = (reply[4], int(reply[5])) if len(reply) > 5 else (None, 0)
-    return Result(outcome, balance=int(reply[1]), reference=ref, balance_after=after, currency=currency, delta=delta)
+    return Result(
+        outcome, balance=int(reply[1]), reference=ref, balance_after=after, currency=currency, delta=delta, unit=unit
+    )
 
 
 def _account(reply: list[str]) -> Result:
-    if len(reply) == 1:
-        return Result(Outcome(reply[0]))
-    return Result(Outcome(reply[0]), balance=int(reply[1]), currency=reply[2], status=reply[3])
+    """Decode {unit, outcome, balance, currency, status}."""
+    unit, outcome, *rest = reply
+    if not rest:
+        return Result(Outcome(outcome))
+    return Result(
+        Outcome(outcome), balance=int(rest[0]), currency=rest[1], status=rest[2], unit=int(unit or LEGACY_UNIT)
+    )
 
 
 def _now_ms() -> int:

@@ -40,7 +40,7 @@ ledger_entries = sa.Table(
     sa.Column("bet", sa.BigInteger, nullable=False),
     sa.Column("win", sa.BigInteger, nullable=False),
     sa.Column("balance_after", sa.BigInteger, nullable=False),
-    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("currency", sa.String(10), nullable=False),
     sa.Column("round", _ID, nullable=False),
     sa.Column("game", _ID, nullable=False),
     sa.Column("bonus", _ID, nullable=False, server_default=""),
@@ -53,10 +53,12 @@ balances = sa.Table(
     "balances",
     metadata,
     sa.Column("player", _ID, primary_key=True),
-    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("currency", sa.String(10), nullable=False),
     sa.Column("status", sa.String(16), nullable=False),
     sa.Column("balance", sa.BigInteger, nullable=False),
     sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    # decimals of the player's amounts, here and in ledger_entries (2: opened before per-currency units)
+    sa.Column("unit", sa.SmallInteger, nullable=False, server_default="2"),
 )
 
 transactions = sa.Table(

@@ -7,6 +7,7 @@ one snapshot interval (5 s with the Procfile's worker).
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -15,8 +16,9 @@ from marshmallow import EXCLUDE, Schema, fields, validate
 
 from wallet import wire
 from wallet.context import services
-from wallet.core.money import format_amount
+from wallet.core.money import LEGACY_UNIT, exponent, format_amount, shown
 from wallet.core.wallet import Outcome
+from wallet.ledger.db import balances
 from wallet.ledger.db import ledger_entries as le
 from wallet.ledger.snapshot import MONEY_KINDS
 from wallet.operator import api as operator_api
@@ -60,9 +62,10 @@ def _utc(moment: datetime) -> datetime:
 def player_transactions(player: str) -> Response:
     """The player's balance changes, newest first; ``next_cursor`` pages further back."""
     q = operator_api.load_query(_transactions)
-    if services().wallet.player(player).outcome is Outcome.NO_PLAYER:
+    live = services().wallet.player(player)
+    if live.outcome is Outcome.NO_PLAYER:
         raise operator_api.ApiError(404, "player_not_found", f"no player {player!r}")
-    items, next_cursor = ledger_page(player, **q)
+    items, next_cursor = ledger_page(player, unit=live.unit, **q)
     return wire.json_response({"items": items, "next_cursor": next_cursor})
 
 
@@ -72,10 +75,12 @@ def ledger_page(
     cursor: int | None = None,
     since: datetime | None = None,
     until: datetime | None = None,
+    unit: int = LEGACY_UNIT,
     **equal: str | None,
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A page of the player's ledger, newest first, and the cursor of the next page (or None).
-    ``equal``: provider, kind or round the entries must have (None: any)."""
+    ``unit``: the player's (its amounts' decimals); ``equal``: provider, kind or round the entries
+    must have (None: any)."""
     query = sa.select(le).where(le.c.player == player).order_by(le.c.seq.desc()).limit(limit + 1)
     for column, value in equal.items():
         if value:
@@ -89,17 +94,17 @@ def ledger_page(
     with services().db.connect() as conn:
         rows = conn.execute(query).mappings().all()
     page = rows[:limit]
-    return [_item(r) for r in page], (str(page[-1]["seq"]) if len(rows) > limit else None)
+    return [_item(r, unit) for r in page], (str(page[-1]["seq"]) if len(rows) > limit else None)
 
 
-def _item(row: Any) -> dict[str, Any]:
+def _item(row: Any, unit: int) -> dict[str, Any]:
     return {
         "transaction_id": row["tx"],
         "reference": f"{row['shard']}-{row['entry_id']}",
         "provider": row["provider"],
         "kind": row["kind"],
-        "amount": format_amount(row["amount"]),
-        "balance_after": format_amount(row["balance_after"]),
+        "amount": shown(row["amount"], unit, row["currency"]),
+        "balance_after": shown(row["balance_after"], unit, row["currency"]),
         "currency": row["currency"],
         "round": row["round"],
         "game": row["game"],
@@ -124,39 +129,64 @@ def ggr_report() -> Response:
 
 
 def ggr_rows(since: date, until: date, provider: str | None = None) -> list[dict[str, Any]]:
-    """GGR figures per day, provider, game and currency (decimal strings), cashier excluded."""
+    """GGR figures per day, provider, game and currency (decimal strings), cashier excluded.
+
+    Amounts are summed per unit (players of earlier versions are kept in hundredths) and then
+    added up exactly; a round shared by players of two units counts once in each."""
     key = (le.c.day, le.c.provider, le.c.game, le.c.currency)
+    unit = sa.func.coalesce(balances.c.unit, LEGACY_UNIT).label("unit")
     query = (
         sa.select(
             *key,
+            unit,
             _sum_when(("bet", "betwin"), le.c.bet).label("bets"),
             _sum_when(("win", "betwin"), le.c.win).label("wins"),
             _sum_when(("rollback", "cancel"), le.c.amount).label("rollbacks"),
             sa.func.count(sa.distinct(sa.case((le.c.round != "", le.c.round)))).label("rounds"),
             sa.func.count(sa.distinct(le.c.player)).label("players"),
         )
+        .select_from(le.outerjoin(balances, balances.c.player == le.c.player))
         .where(le.c.provider != operator_api.CASHIER, le.c.day >= since, le.c.day <= until)
-        .group_by(*key)
+        .group_by(*key, unit)
         .order_by(*key)
     )
     if provider:
         query = query.where(le.c.provider == provider)
     with services().db.connect() as conn:
-        return [_report_row(r) for r in conn.execute(query).mappings().all()]
+        groups = conn.execute(query).mappings().all()
+    merged: dict[tuple[Any, ...], dict[str, Any]] = {}
+    for group in groups:
+        row = merged.setdefault(tuple(group[c.name] for c in key), dict.fromkeys(_FIGURES, 0))
+        for name in _FIGURES:
+            scale = Decimal(1) if name in _COUNTS else Decimal(10) ** -int(group["unit"])
+            row[name] += int(group[name]) * scale
+    return [_report_row(k, figures) for k, figures in merged.items()]
 
 
-def _report_row(row: Any) -> dict[str, Any]:
-    bets, wins, rollbacks = int(row["bets"]), int(row["wins"]), int(row["rollbacks"])
-    day = row["day"] if isinstance(row["day"], date) else date.fromisoformat(str(row["day"]))
+_COUNTS = ("rounds", "players")
+_FIGURES = ("bets", "wins", "rollbacks", *_COUNTS)
+
+
+def _report_row(key: tuple[Any, ...], figures: dict[str, Any]) -> dict[str, Any]:
+    day, provider, game, currency = key
+    day = day if isinstance(day, date) else date.fromisoformat(str(day))
+    bets, wins, rollbacks = figures["bets"], figures["wins"], figures["rollbacks"]
     return {
         "day": day.isoformat(),
-        "provider": row["provider"],
-        "game": row["game"],
-        "currency": row["currency"],
-        "bets": format_amount(bets),
-        "wins": format_amount(wins),
-        "rollbacks": format_amount(rollbacks),
-        "ggr": format_amount(bets - wins - rollbacks),
-        "rounds": int(row["rounds"]),
-        "players": int(row["players"]),
+        "provider": provider,
+        "game": game,
+        "currency": currency,
+        "bets": _major(bets, currency),
+        "wins": _major(wins, currency),
+        "rollbacks": _major(rollbacks, currency),
+        "ggr": _major(bets - wins - rollbacks, currency),
+        "rounds": int(figures["rounds"]),
+        "players": int(figures["players"]),
     }
+
+
+def _major(amount: Decimal | int, currency: str) -> str:
+    """An exact amount in major units, written with the currency's decimals (more if it has them)."""
+    own = exponent(currency)
+    exp = max(LEGACY_UNIT if own is None else own, -int(Decimal(amount).normalize().as_tuple().exponent), 0)
+    return format_amount(int(Decimal(amount).scaleb(exp)), exp)

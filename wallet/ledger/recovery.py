@@ -48,7 +48,7 @@ def restore(
         players = _batches(conn.execute(sa.select(balances)).mappings(), 1000)
         player_count = 0
         for rows in players:
-            store.write_accounts([(r["player"], r["balance"], r["currency"], r["status"]) for r in rows])
+            store.write_accounts([(r["player"], r["balance"], r["currency"], r["status"], r["unit"]) for r in rows])
             player_count += len(rows)
             progress(len(rows))
         record_count = 0

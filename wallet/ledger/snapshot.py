@@ -244,13 +244,21 @@ def _player_row(players: dict[str, dict[str, Any]], e: dict[str, str], at: datet
     row.update(balance=int(e["balance"]), currency=e["currency"], updated_at=at)
     if "status" in e:
         row["status"] = e["status"]
+    if "unit" in e:  # the opening entry: the unit the player's amounts are kept in, for good
+        row["unit"] = int(e["unit"])
 
 
 def _write_players(conn: Connection, players: dict[str, dict[str, Any]]) -> None:
-    with_status = [r for r in players.values() if "status" in r]
-    upsert(conn, balances, with_status, ["player"], ["balance", "currency", "status", "updated_at"])
-    without = [{**r, "status": "active"} for r in players.values() if "status" not in r]
-    upsert(conn, balances, without, ["player"], ["balance", "currency", "updated_at"])
+    """Upsert the players' rows; a row takes only the fields its entries carried (an insert without
+    a status is active; without a unit, hundredths: a player opened by an earlier version)."""
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in players.values():
+        fields = tuple(sorted(set(row) - {"player"}))
+        groups.setdefault(fields, []).append(row)
+    for fields, rows in groups.items():
+        if "status" not in fields:
+            rows = [{**r, "status": "active"} for r in rows]
+        upsert(conn, balances, rows, ["player"], list(fields))
 
 
 def run(

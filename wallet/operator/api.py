@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response, request
@@ -10,9 +11,9 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from wallet import wire
 from wallet.context import services
-from wallet.core.money import format_amount
+from wallet.core.money import AmountError, exponent, format_amount, parse_amount, shown
 from wallet.core.wallet import Move, Outcome, Result
-from wallet.fields import Amount, Currency, describe
+from wallet.fields import Currency, ExactAmount, describe
 from wallet.providers.platform import PlatformBusy, PlatformError, PlatformRejected, PlatformTimeout
 
 bp = Blueprint("operator_api", __name__, url_prefix="/api/v1")
@@ -38,7 +39,7 @@ class Strict(Schema):
 
 class PlayerCreate(Strict):
     id = fields.String(required=True, validate=validate.Regexp(f"^{PLAYER_ID}$"))
-    currency = Currency(required=True)
+    currency = Currency(required=True, known=True)
 
 
 class PlayerUpdate(Strict):
@@ -46,7 +47,11 @@ class PlayerUpdate(Strict):
 
 
 class CashierMovement(Strict):
-    amount = Amount(required=True, strings_only=True, validate=validate.Range(min=1, error="must be greater than zero"))
+    amount = ExactAmount(
+        required=True,
+        strings_only=True,
+        validate=validate.Range(min=0, min_inclusive=False, error="must be greater than zero"),
+    )
 
 
 _create, _update, _cashier = PlayerCreate(), PlayerUpdate(), CashierMovement()
@@ -108,7 +113,7 @@ def _player_body(player: str, result: Result) -> dict[str, Any]:
     return {
         "id": player,
         "currency": result.currency,
-        "balance": format_amount(result.balance),
+        "balance": shown(result.balance, result.unit, str(result.currency)),
         "status": result.status,
     }
 
@@ -179,36 +184,58 @@ def _cashier_movement(player: str, kind: str) -> Response:
     return wire.json_response(body, 201, **{"Idempotent-Replayed": "true" if replayed else "false"})
 
 
-def cashier(player: str, kind: str, amount: int, key: str) -> tuple[dict[str, Any], bool]:
+def cashier(player: str, kind: str, amount: Decimal, key: str) -> tuple[dict[str, Any], bool]:
     """A deposit or withdrawal (the operator API's and the back office's one path): the movement's
-    answer, and whether it replays an earlier one with the same Idempotency-Key. ApiError otherwise."""
+    answer, and whether it replays an earlier one with the same Idempotency-Key. ApiError otherwise.
+
+    The amount is taken in the player's currency, with at most its decimals (never rounded)."""
     if not 1 <= len(key) <= 128 or not key.isprintable():
         raise ApiError(400, "idempotency_key_required", "Idempotency-Key header (1-128 characters) required")
     wallet = services().wallet
+    minor, exp, currency = in_currency(player, amount)
     if kind == "deposit":
-        result = wallet.credit(Move(CASHIER, player, key, win=amount), kind="deposit")
+        result = wallet.credit(Move(CASHIER, player, key, win=minor, exp=exp), kind="deposit")
     else:
-        result = wallet.debit(Move(CASHIER, player, key, bet=amount, check_blocked=False), kind="withdrawal")
+        move = Move(CASHIER, player, key, bet=minor, exp=exp, check_blocked=False)
+        result = wallet.debit(move, kind="withdrawal")
     if result.outcome is Outcome.NO_PLAYER:
         raise ApiError(404, "player_not_found", f"no player {player!r}")
     if result.outcome is Outcome.CONFLICT:
         raise ApiError(409, "idempotency_conflict", "Idempotency-Key already used for another request")
     if result.outcome is Outcome.NO_FUNDS:
         raise ApiError(409, "insufficient_funds", "the balance does not cover this withdrawal")
+    if result.outcome is Outcome.BAD_AMOUNT:
+        message = f"amount: more decimals than this player's balance is kept in ({currency}, hundredths)"
+        raise ApiError(422, "invalid_fields", message)
     assert result.balance_after is not None
     body = {
         "transaction_id": result.reference,
         "idempotency_key": key,
         "kind": kind,
-        "amount": format_amount(amount),
-        "balance": format_amount(result.balance_after),
+        "amount": format_amount(minor, exp),
+        "balance": shown(result.balance_after, result.unit, currency),
     }
     return body, result.outcome is Outcome.DUPLICATE
 
 
-def amount_of(text: str) -> int:
+def in_currency(player: str, amount: Decimal) -> tuple[int, int, str]:
+    """The amount in minor units of the player's currency, those decimals and the currency: 404 for
+    no such player, 422 for more decimals than the currency has (never rounded)."""
+    account = services().wallet.player(player)
+    if account.outcome is Outcome.NO_PLAYER:
+        raise ApiError(404, "player_not_found", f"no player {player!r}")
+    currency = str(account.currency)
+    exp = exponent(currency)
+    exp = account.unit if exp is None else exp
+    try:
+        return parse_amount(amount, exp), exp, currency
+    except AmountError as exc:
+        raise ApiError(422, "invalid_fields", f"amount: {exc} ({currency})") from exc
+
+
+def amount_of(text: str) -> Decimal:
     """A cashier amount typed by a person: the operator API's rules (decimal string, > 0)."""
     try:
-        return int(_cashier.load({"amount": text})["amount"])
+        return Decimal(_cashier.load({"amount": text})["amount"])
     except ValidationError as exc:
         raise ApiError(422, "invalid_fields", describe(exc)) from exc

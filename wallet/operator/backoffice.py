@@ -23,7 +23,7 @@ from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
 from werkzeug.wrappers import Response as BaseResponse
 
 from wallet.context import services
-from wallet.core.money import format_amount
+from wallet.core.money import format_amount, shown
 from wallet.core.wallet import Outcome
 from wallet.errors import StoreUnavailable
 from wallet.ledger import history, recovery
@@ -66,8 +66,11 @@ def login_required(view: Any) -> Any:
 
 
 @bp.app_template_global()
-def money(minor: int | None) -> str:
-    return "" if minor is None else format_amount(minor)
+def money(minor: int | None, unit: int = 2, currency: str | None = None) -> str:
+    """An amount kept at ``unit`` decimals, in the currency's own decimals when one is given."""
+    if minor is None:
+        return ""
+    return format_amount(minor, unit) if currency is None else shown(minor, unit, currency)
 
 
 @bp.app_template_global()
@@ -120,7 +123,9 @@ def player(player: str) -> Page:
         abort(404, f"no player {player!r}")
     filters = {k: request.args.get(k) or None for k in ("provider", "kind")}
     cursor = request.args.get("cursor", type=int)
-    items, next_cursor = history.ledger_page(player, 25, cursor, provider=filters["provider"], kind=filters["kind"])
+    items, next_cursor = history.ledger_page(
+        player, 25, cursor, unit=live.unit, provider=filters["provider"], kind=filters["kind"]
+    )
     return render_template(
         "backoffice/player.html",
         player=player,
@@ -153,6 +158,7 @@ def cashier(player: str) -> Page:
         abort(400, "kind must be deposit or withdrawal")
     try:
         amount = operator_api.amount_of(request.form.get("amount", ""))
+        operator_api.in_currency(player, amount)  # refused here, before asking to confirm
         if request.form.get("confirm") != "yes":
             return render_template("backoffice/confirm.html", player=player, kind=kind, amount=amount, key=key)
         body, replayed = operator_api.cashier(player, kind, amount, key)
@@ -186,13 +192,13 @@ def _date(text: str | None, default: date) -> date:
 
 def _chart(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Bars of GGR per day and currency, scaled to the largest magnitude (for an inline SVG)."""
-    totals: dict[tuple[str, str], int] = {}
+    totals: dict[tuple[str, str], Decimal] = {}
     for row in rows:
         key = (row["day"], row["currency"])
-        totals[key] = totals.get(key, 0) + int(Decimal(row["ggr"]) * 100)
-    peak = max((abs(v) for v in totals.values()), default=0) or 1
+        totals[key] = totals.get(key, Decimal(0)) + Decimal(row["ggr"])
+    peak = max((abs(v) for v in totals.values()), default=Decimal(0)) or Decimal(1)
     return [
-        {"day": d, "currency": c, "minor": v, "height": round(abs(v) * 120 / peak), "negative": v < 0}
+        {"day": d, "currency": c, "ggr": str(v), "height": round(abs(v) * 120 / peak), "negative": v < 0}
         for (d, c), v in sorted(totals.items())
     ]
 

@@ -8,6 +8,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
 
+from wallet.core.money import known_currencies
 from wallet.fields import Amount, Currency
 from wallet.ledger import history
 from wallet.operator import api as operator_api
@@ -37,10 +38,14 @@ def _amount(converter: Any, field: Any, **kwargs: Any) -> dict[str, Any]:
     """Our custom fields as OpenAPI types (bound to the converter by apispec)."""
     if isinstance(field, Amount):
         if field.strings_only:  # the operator's cashier amounts: positive decimal strings
-            return {"type": "string", "pattern": r"^(?!0+(\.0{1,2})?$)\d{1,11}(\.\d{1,2})?$", "example": "100.00"}
+            pattern = r"^(?!0+(\.0{1,8})?$)\d{1,11}(\.\d{1,8})?$"
+            description = "in the player's currency, with at most its decimals (422 otherwise)"
+            return {"type": "string", "pattern": pattern, "example": "100.00", "description": description}
         return {"oneOf": [{"type": "string", "pattern": r"^\d{1,11}(\.\d{1,2})?$"}, {"type": "number"}]}
+    if isinstance(field, Currency) and field.known:  # a player's: its decimals must be known
+        return {"type": "string", "enum": known_currencies(), "example": "EUR"}
     if isinstance(field, Currency):
-        return {"type": "string", "pattern": "^[A-Z]{3}$", "example": "EUR"}
+        return {"type": "string", "pattern": "^[A-Z][A-Z0-9]{2,9}$", "example": "EUR"}
     if isinstance(field, igamingace.WireId):
         return {"oneOf": [{"type": "integer"}, {"type": "string", "minLength": 1, "maxLength": 128}]}
     return {}
