@@ -21,8 +21,7 @@ def test_embedded_defaults_use_demo_credentials() -> None:
     settings = config.load({})
     assert settings.embedded
     assert settings.operator_api_key == config.DEMO_OPERATOR_KEY
-    assert settings.gitslotpark is not None
-    assert settings.gitslotpark.agent_id == config.DEMO_GITSLOTPARK_AGENT
+    assert [gsp.agent_id for gsp in settings.gitslotpark] == [config.DEMO_GITSLOTPARK_AGENT]
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from marshmallow import Schema, ValidationError, fields
 
 from wallet import wire
 from wallet.fastload import Loader, compile_loader
-from wallet.fields import Amount, Currency
+from wallet.fields import Amount, Currency, ExactAmount
 from wallet.providers.gitslotpark import callbacks as gitslotpark
 from wallet.providers.igamingace import callbacks as igamingace
 
@@ -51,9 +52,11 @@ _literals = st.one_of(
 
 _ids = st.from_regex(r"[a-z0-9]{1,8}", fullmatch=True).map(json.dumps)
 _amounts = st.from_regex(r"[0-9]{1,6}(\.[0-9]{1,2})?", fullmatch=True)
+_exact = st.from_regex(r"[0-9]{1,6}(\.[0-9]{1,9})?", fullmatch=True)  # up to 8 decimals fit (BTC)
 # A value that fits the field most of the time, so that many bodies are accepted.
 _FITTING: dict[type, st.SearchStrategy[str]] = {
     Amount: st.one_of(_amounts, _amounts.map(json.dumps)),
+    ExactAmount: st.one_of(_exact, _exact.map(json.dumps)),
     Currency: st.just('"EUR"'),
     igamingace.WireId: st.one_of(_ids, st.integers(0, 10**30).map(str)),
     fields.Boolean: st.sampled_from(["true", "false"]),
@@ -123,7 +126,7 @@ def test_valid_bodies_take_the_lean_path() -> None:
         "round": "9",
         "game": "",
         "currency": "EUR",
-        "amount": 150,
+        "amount": Decimal("1.5"),  # exact: minor units once the account's currency is known
         "bonus": None,
     }
 

@@ -126,7 +126,7 @@ def test_wrong_platform_token(
 ) -> None:
     """GitSlotPark's result 7 becomes a 502 that names the setting to check."""
     app = _app(redis_client, prefix, database_url, gsp_platform, ace_platform)
-    app.extensions["wallet"].platforms["gitslotpark"].token = "wrong"
+    app.extensions["wallet"].platforms["gitslotpark"][None].token = "wrong"
     operator = Operator(app.test_client())
     operator.create("p1")
     response = _launch(operator, "p1", provider="gitslotpark", gameId="slot-1")

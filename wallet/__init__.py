@@ -14,7 +14,7 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from wallet import config, wire
+from wallet import config, providers, wire
 from wallet.context import Services, services
 from wallet.core.store import UNAVAILABLE, Store, connect
 from wallet.core.wallet import Wallet
@@ -25,10 +25,6 @@ from wallet.operator import api as operator_api
 from wallet.operator import backoffice, games, openapi  # noqa: F401 (games: its routes)
 from wallet.ops import access, guard, metrics, observe, requestlog
 from wallet.providers import platform
-from wallet.providers.gitslotpark import callbacks as gitslotpark
-from wallet.providers.gitslotpark.client import GitSlotParkClient
-from wallet.providers.igamingace import callbacks as igamingace
-from wallet.providers.igamingace.client import IGamingAceClient
 
 #: Largest request body accepted (HTTP 413 above it); callbacks are a few hundred bytes.
 MAX_BODY_BYTES = 64 * 1024
@@ -57,13 +53,12 @@ def create_app(env: Mapping[str, str] | None = None, client: redis.Redis | None 
         settings, store, wallet, engine, _platforms(settings, store), guard.Watch(store.client)
     )
     app.register_blueprint(operator_api.bp)
-    if settings.gitslotpark is not None:
-        gitslotpark.init_app(app, settings.gitslotpark, wallet)
-    if settings.igamingace is not None:
-        igamingace.init_app(app, settings.igamingace, wallet)
+    for provider in providers.registry():
+        if accounts := provider.accounts(settings):
+            provider.init_app(app, accounts, wallet)
     app.add_url_rule("/healthz", "healthz", _healthz)
     app.add_url_rule("/metrics", "metrics", _metrics)
-    document = openapi.build(settings.gitslotpark is not None, settings.igamingace is not None)
+    document = openapi.build(settings)
     app.add_url_rule("/openapi.json", "openapi", lambda: wire.json_response(document))
     backoffice.init_app(app, settings.operator_api_key)
     observe.configure(settings.log_format)
@@ -81,15 +76,15 @@ def _refuse_evicting(store: Store) -> None:
         guard.refuse_evicting(store.client)
 
 
-def _platforms(settings: config.Settings, store: Store) -> dict[str, Any]:
-    """A platform-API client per provider whose platform credentials are configured."""
+def _platforms(settings: config.Settings, store: Store) -> dict[str, dict[str | None, Any]]:
+    """Per provider, the platform-API client of each account whose platform credentials are
+    configured, by the account's currency (None: the single account of any currency)."""
     http, timeout = platform.session(), settings.platform_timeout
-    clients: dict[str, Any] = {}
-    gsp = settings.gitslotpark
-    if gsp is not None and gsp.api_url and gsp.api_token:
-        clients["gitslotpark"] = GitSlotParkClient(gsp, http, timeout)
-    if settings.igamingace is not None:
-        clients["igamingace"] = IGamingAceClient(settings.igamingace, http, timeout, store)
+    clients: dict[str, dict[str | None, Any]] = {}
+    for provider in providers.registry():
+        for account in provider.accounts(settings):
+            if (client := provider.client(account, http, timeout, store)) is not None:
+                clients.setdefault(provider.name, {})[account.currency] = client
     return clients
 
 

@@ -89,13 +89,16 @@ def _banner(settings: config.Settings, host: str, port: int) -> None:
         click.echo(f"  kept in                 {settings.database_url} (restored at the next start)")
     if settings.embedded:
         click.echo(f"  operator API key        {settings.operator_api_key}")
-    if settings.gitslotpark is not None and settings.embedded:
-        click.echo(f"  GitSlotPark agentID     {settings.gitslotpark.agent_id}")
-        click.echo(f"  GitSlotPark secret key  {settings.gitslotpark.secret_key}")
+    if not settings.embedded:
+        return
+    for gsp in settings.gitslotpark:  # the embedded mode's demo credentials, made to be shown
+        click.echo(f"  GitSlotPark agentID     {gsp.agent_id}")
+        click.echo(f"  GitSlotPark secret key  {gsp.secret_key}")
         click.echo(f"  GitSlotPark callbacks   http://{host}:{port}/gitslotpark/<operation>")
-    if settings.igamingace is not None and settings.embedded:
-        click.echo(f"  iGamingAce API token    {settings.igamingace.api_token}")
-        click.echo(f"  iGamingAce callback     http://{host}:{port}/igamingace")
+    for ace in settings.igamingace:
+        click.echo(f"  iGamingAce API token    {ace.api_token}")
+        path = f"/igamingace/{ace.name}" if ace.name else "/igamingace"
+        click.echo(f"  iGamingAce callback     http://{host}:{port}{path}")
 
 
 @main.command()
@@ -191,16 +194,18 @@ def _sql(call: Any) -> Any:
 
 @main.command()
 @click.argument("body")
-def sign(body: str) -> None:
-    """Print the iGamingAce X-Request-Signature of BODY (a JSON object) with IGAMINGACE_API_TOKEN."""
+@click.option("--account", default="", help="The IGAMINGACE_ACCOUNTS account whose token signs (default: the first).")
+def sign(body: str, account: str) -> None:
+    """Print the iGamingAce X-Request-Signature of BODY (a JSON object) with an account's API token."""
     from wallet.providers.igamingace.callbacks import signature_of
 
-    account = services_of(cli_app()).settings.igamingace
-    if account is None:
-        fail("IGAMINGACE_API_TOKEN: not set")
+    accounts = services_of(cli_app()).settings.igamingace
+    chosen = next((a for a in accounts if not account or a.name == account.lower()), None)
+    if chosen is None:
+        fail(f"--account: no iGamingAce account {account!r}" if account else "IGAMINGACE_API_TOKEN: not set")
         return
     try:
-        click.echo(signature_of(account.api_token, body.encode()))
+        click.echo(signature_of(chosen.api_token, body.encode()))
     except ValueError as exc:
         fail(f"BODY: {exc}")
 

@@ -6,10 +6,11 @@ import ipaddress
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 
+from wallet.core import money
 from wallet.errors import ConfigError
 
 #: Demo credentials of the embedded mode, printed by `wallet serve` and used by the README.
@@ -27,7 +28,7 @@ _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 
 @dataclass(frozen=True)
 class GitSlotPark:
-    """The GitSlotPark account: callbacks are served only when this is configured."""
+    """A GitSlotPark account: callbacks are served only when one is configured."""
 
     agent_id: str
     secret_key: str
@@ -36,11 +37,13 @@ class GitSlotPark:
     duplicate_result: int
     dialect: str  # "classic" (result/transactionID) or "agent" (code/platformTransactionID, gameID)
     sources: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()  # allowed callers; () = any
+    name: str = ""  # GITSLOTPARK_ACCOUNTS' name; '' = the single account of the plain variables
+    currency: str | None = None  # the one currency of its players; None = any with at most 2 decimals
 
 
 @dataclass(frozen=True)
 class IGamingAce:
-    """The iGamingAce account: callbacks are served only when this is configured."""
+    """An iGamingAce account: callbacks are served only when one is configured."""
 
     api_token: str
     api_url: str
@@ -50,6 +53,8 @@ class IGamingAce:
     bonus_status_path: str | None = None
     max_concurrent_calls: int = 50  # their limit per agent, across all our processes
     sources: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()  # allowed callers; () = any
+    name: str = ""  # IGAMINGACE_ACCOUNTS' name (callbacks at /igamingace/<name>); '' = the single account
+    currency: str | None = None  # the one currency of its players; None = any
 
 
 @dataclass(frozen=True)
@@ -59,8 +64,8 @@ class Settings:
     redis_url: str | None
     operator_api_key: str
     key_prefix: str
-    gitslotpark: GitSlotPark | None
-    igamingace: IGamingAce | None
+    gitslotpark: tuple[GitSlotPark, ...]  # its accounts; () = not served
+    igamingace: tuple[IGamingAce, ...]
     session_seconds: int  # lifetime of a game session opened through the operator API
     database_url: str  # SQLAlchemy URL of the durable store
     retention: timedelta  # full transaction records stay in Redis this long (then SQL holds them)
@@ -70,6 +75,7 @@ class Settings:
     metrics_allow: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()  # /metrics without a key
     platform_timeout: int = 5  # seconds we wait for a provider's platform API
     catalog_refresh: int = 3600  # seconds a cached game catalog is served before a refresh
+    currencies: Mapping[str, int] = field(default_factory=dict)  # WALLET_CURRENCIES: code -> decimals
 
     @property
     def embedded(self) -> bool:
@@ -92,6 +98,8 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     prefix = _get(env, "WALLET_KEY_PREFIX") or "wallet"
     if not prefix.replace("-", "").replace("_", "").isalnum():
         raise ConfigError("WALLET_KEY_PREFIX: letters, digits, '-' and '_' only")
+    currencies = _currencies(env)
+    money.configure(currencies)  # before the accounts: their currencies must be known
     return Settings(
         redis_url=redis_url,
         operator_api_key=operator_key,
@@ -107,6 +115,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         metrics_allow=_networks(env, "METRICS_ALLOW"),
         platform_timeout=_seconds(env, "PLATFORM_API_TIMEOUT", 5, minimum=1),
         catalog_refresh=_seconds(env, "GAME_CATALOG_REFRESH", 3600, minimum=1),
+        currencies=currencies,
     )
 
 
@@ -119,13 +128,30 @@ def _database_url(env: Mapping[str, str]) -> str:
     return url
 
 
-def _gitslotpark(env: Mapping[str, str], embedded: bool) -> GitSlotPark | None:
+def _gitslotpark(env: Mapping[str, str], embedded: bool) -> tuple[GitSlotPark, ...]:
+    """The accounts of GITSLOTPARK_ACCOUNTS, else the single account of the plain variables."""
+    named = _accounts(env, "GITSLOTPARK_ACCOUNTS", ("GITSLOTPARK_AGENT_ID", "GITSLOTPARK_SECRET_KEY"))
+    if named:
+        accounts = tuple(_gitslotpark_account(env, name, currency) for name, currency in named)
+        agents = [a.agent_id for a in accounts]
+        if len(set(agents)) < len(agents):
+            raise ConfigError("GITSLOTPARK_ACCOUNTS: two accounts share an agent id (it selects the account)")
+        return accounts
     agent = _get(env, "GITSLOTPARK_AGENT_ID")
     secret = _get(env, "GITSLOTPARK_SECRET_KEY")
     if embedded and agent is None and secret is None:
         agent, secret = DEMO_GITSLOTPARK_AGENT, DEMO_GITSLOTPARK_SECRET
     if agent is None or secret is None:
-        return None
+        return ()
+    return (_gitslotpark_account(env, "", None, agent, secret),)
+
+
+def _gitslotpark_account(
+    env: Mapping[str, str], name: str, currency: str | None, agent: str | None = None, secret: str | None = None
+) -> GitSlotPark:
+    suffix = f"_{name.upper()}" if name else ""
+    if currency is not None and (money.exponent(currency) or 0) > 2:
+        raise ConfigError(f"GITSLOTPARK_ACCOUNTS: {currency} has more than 2 decimals; GitSlotPark's wire has 2")
     duplicate = _get(env, "GITSLOTPARK_DUPLICATE_RESULT") or "0"
     if duplicate not in ("0", "11"):
         raise ConfigError("GITSLOTPARK_DUPLICATE_RESULT: must be 0 or 11")
@@ -133,30 +159,86 @@ def _gitslotpark(env: Mapping[str, str], embedded: bool) -> GitSlotPark | None:
     if dialect not in ("classic", "agent"):
         raise ConfigError("GITSLOTPARK_DIALECT: must be classic or agent")
     return GitSlotPark(
-        agent_id=agent,
-        secret_key=secret,
-        api_token=_get(env, "GITSLOTPARK_API_TOKEN"),
-        api_url=_url(env, "GITSLOTPARK_API_URL"),
+        agent_id=agent or _required(env, f"GITSLOTPARK_AGENT_ID{suffix}"),
+        secret_key=secret or _required(env, f"GITSLOTPARK_SECRET_KEY{suffix}"),
+        api_token=_get(env, f"GITSLOTPARK_API_TOKEN{suffix}"),
+        api_url=_url(env, f"GITSLOTPARK_API_URL{suffix}"),
         duplicate_result=int(duplicate),
         dialect=dialect,
         sources=_networks(env, "GITSLOTPARK_ALLOWED_SOURCES"),
+        name=name,
+        currency=currency,
     )
 
 
-def _igamingace(env: Mapping[str, str], embedded: bool) -> IGamingAce | None:
+def _igamingace(env: Mapping[str, str], embedded: bool) -> tuple[IGamingAce, ...]:
+    """The accounts of IGAMINGACE_ACCOUNTS, else the single account of IGAMINGACE_API_TOKEN."""
+    named = _accounts(env, "IGAMINGACE_ACCOUNTS", ("IGAMINGACE_API_TOKEN",))
+    if named:
+        return tuple(_igamingace_account(env, name, currency) for name, currency in named)
     token = _get(env, "IGAMINGACE_API_TOKEN") or (DEMO_IGAMINGACE_TOKEN if embedded else None)
-    if token is None:
-        return None
+    return () if token is None else (_igamingace_account(env, "", None, token),)
+
+
+def _igamingace_account(
+    env: Mapping[str, str], name: str, currency: str | None, token: str | None = None
+) -> IGamingAce:
+    suffix = f"_{name.upper()}" if name else ""
     return IGamingAce(
-        api_token=token,
-        api_url=_url(env, "IGAMINGACE_API_URL") or IGAMINGACE_API_URL,
+        api_token=token or _required(env, f"IGAMINGACE_API_TOKEN{suffix}"),
+        api_url=_url(env, f"IGAMINGACE_API_URL{suffix}") or _url(env, "IGAMINGACE_API_URL") or IGAMINGACE_API_URL,
         replay_window=_seconds(env, "IGAMINGACE_REPLAY_WINDOW", 300, minimum=0),
         player_link_path=_path(env, "IGAMINGACE_PLAYER_LINK_PATH"),
         bonus_path=_path(env, "IGAMINGACE_BONUS_PATH"),
         bonus_status_path=_path(env, "IGAMINGACE_BONUS_STATUS_PATH"),
         max_concurrent_calls=_seconds(env, "IGAMINGACE_MAX_CONCURRENT_CALLS", 50, minimum=1),
         sources=_networks(env, "IGAMINGACE_ALLOWED_SOURCES"),
+        name=name,
+        currency=currency,
     )
+
+
+def _accounts(env: Mapping[str, str], name: str, single: tuple[str, ...]) -> list[tuple[str, str]]:
+    """``name:CURRENCY,...`` pairs: names of letters, digits and '_' (each once), one account per
+    known currency; [] when unset. The single-account variables may not be set as well."""
+    text = _get(env, name)
+    if text is None:
+        return []
+    if clash := [var for var in single if _get(env, var) is not None]:
+        raise ConfigError(f"{name}: set either it or {clash[0]}, not both")
+    pairs = [tuple(part.strip().split(":")) for part in text.split(",") if part.strip()]
+    for pair in pairs:
+        if len(pair) != 2 or not re.fullmatch(r"[A-Za-z0-9_]{1,32}", pair[0]):
+            raise ConfigError(f"{name}: name:CURRENCY pairs separated by commas, like eur:EUR,usd:USD")
+        if money.exponent(pair[1]) is None:
+            raise ConfigError(f"{name}: unknown currency {pair[1]!r} (ISO 4217, or add it to WALLET_CURRENCIES)")
+    names, currencies = [p[0].lower() for p in pairs], [p[1] for p in pairs]
+    if not pairs or len(set(names)) < len(names) or len(set(currencies)) < len(currencies):
+        raise ConfigError(f"{name}: each name and each currency once (an account serves one currency)")
+    return [(n, c) for n, c in zip(names, currencies, strict=True)]
+
+
+def _currencies(env: Mapping[str, str]) -> dict[str, int]:
+    """WALLET_CURRENCIES: ``CODE:decimals,...`` (BTC:8,USDT:6)."""
+    found: dict[str, int] = {}
+    for part in (_get(env, "WALLET_CURRENCIES") or "").split(","):
+        code, _, digits = part.strip().partition(":")
+        if not part.strip():
+            continue
+        if not money.is_currency(code) or not digits.isdigit() or int(digits) > money.MAX_EXPONENT:
+            message = (
+                f"CODE:decimals pairs like BTC:8,USDT:6 (codes of 3-10 capitals or digits, 0-{money.MAX_EXPONENT})"
+            )
+            raise ConfigError(f"WALLET_CURRENCIES: {message}")
+        found[code] = int(digits)
+    return found
+
+
+def _required(env: Mapping[str, str], name: str) -> str:
+    value = _get(env, name)
+    if value is None:
+        raise ConfigError(f"{name}: required by its account")
+    return value
 
 
 def _retention(env: Mapping[str, str]) -> timedelta:

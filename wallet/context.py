@@ -22,7 +22,7 @@ class Services:
     store: Store
     wallet: Wallet
     db: Engine  # the durable store (connects on first use)
-    platforms: dict[str, Any]  # provider -> platform API client
+    platforms: dict[str, dict[str | None, Any]]  # provider -> account currency (None: any) -> platform client
     redis_watch: Watch  # the eviction policy, re-read while running
 
 

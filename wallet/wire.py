@@ -20,9 +20,9 @@ class BadJSON(ValueError):
     """The body is not valid JSON (NaN and Infinity included)."""
 
 
-def money(minor: int) -> Number:
-    """An amount in minor units as a two-decimal JSON number."""
-    return Number(format_amount(minor))
+def money(minor: int, exp: int = 2) -> Number:
+    """An amount in minor units as a JSON number with ``exp`` decimals."""
+    return Number(format_amount(minor, exp))
 
 
 def loads(body: bytes) -> Any:

@@ -150,7 +150,8 @@ def open_session(player: str) -> Response:
     result = services().wallet.player(player)
     if result.outcome is Outcome.NO_PLAYER:
         raise ApiError(404, "player_not_found", f"no player {player!r}")
-    linker = services().platforms.get("igamingace")
+    accounts = services().platforms.get("igamingace", {})
+    linker = accounts.get(result.currency, accounts.get(None))  # the account of the player's currency
     if linker is not None:
         linker.link_player(player, result.currency)  # their sign-in hook; a failure opens no session
     seconds = services().settings.session_seconds

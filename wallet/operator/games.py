@@ -14,6 +14,7 @@ from marshmallow import Schema, fields, validate
 from wallet import wire
 from wallet.context import services
 from wallet.core.wallet import Outcome
+from wallet.fields import Currency
 from wallet.ledger.db import ledger_entries as le
 from wallet.operator import api as operator_api
 from wallet.providers.gitslotpark.client import LANGUAGES
@@ -42,16 +43,22 @@ class Grant(operator_api.Strict):
 
 class CatalogQuery(Schema):
     provider = fields.String(required=True, validate=validate.OneOf(PROVIDERS))
+    currency = Currency(load_default=None)  # the account of this currency (default: the first configured)
 
 
 _launch, _grant, _catalog = Launch(), Grant(), CatalogQuery()
 
 
-def client(provider: str) -> Any:
-    """The provider's platform client, or 422 when its platform API is not configured."""
-    found = services().platforms.get(provider)
+def client(provider: str, currency: str | None) -> Any:
+    """The platform client of the provider's account for ``currency`` (its single account of any
+    currency otherwise; None: the first configured), or 422 when there is none."""
+    accounts = services().platforms.get(provider, {})
+    found = next(iter(accounts.values()), None) if currency is None else accounts.get(currency, accounts.get(None))
     if found is None:
-        raise operator_api.ApiError(422, "provider_not_configured", f"{provider}'s platform API is not configured")
+        which = f" for {currency}" if currency else ""
+        raise operator_api.ApiError(
+            422, "provider_not_configured", f"{provider}'s platform API is not configured{which}"
+        )
     return found
 
 
@@ -69,15 +76,15 @@ def _active_player(player: str) -> str:
 def launch(player: str) -> Response:
     """A fresh launch URL; the game session opens only once the provider gave one (never half-open)."""
     data = operator_api.load_body(_launch)
-    _active_player(player)
+    currency = _active_player(player)
     if data["provider"] == "gitslotpark":
         if data["language"] not in LANGUAGES:
             raise operator_api.ApiError(422, "invalid_fields", f"language: one of {', '.join(sorted(LANGUAGES))}")
-        url = client("gitslotpark").launch(player, data["game_id"], data["language"])
+        url = client("gitslotpark", currency).launch(player, data["game_id"], data["language"])
     else:
         if not data["provider_id"]:
             raise operator_api.ApiError(422, "invalid_fields", "providerId: required for igamingace")
-        url = client("igamingace").launch(
+        url = client("igamingace", currency).launch(
             player, data["provider_id"], data["game_id"], data["language"], data["return_url"], data["is_streamer"]
         )
     seconds = services().settings.session_seconds
@@ -94,20 +101,23 @@ def _public(catalog: dict[str, Any]) -> dict[str, Any]:
 def games() -> Response:
     """The provider's catalog, cached in Redis for GAME_CATALOG_REFRESH seconds; a stale copy is
     served (``"stale": true``) while the provider cannot be reached."""
-    provider = operator_api.load_query(_catalog)["provider"]
-    cached = services().store.cache_get(f"catalog:{provider}")
+    query = operator_api.load_query(_catalog)
+    provider, currency = query["provider"], query["currency"]
+    name = f"catalog:{provider}:{currency}" if currency else f"catalog:{provider}"
+    cached = services().store.cache_get(name)
     catalog = json.loads(cached) if cached else None
     fresh_for = services().settings.catalog_refresh
     if catalog is None or time.time() - catalog["fetched"] > fresh_for:
         try:
-            items = client(provider).games() if provider == "gitslotpark" else client(provider).providers()
+            platform = client(provider, currency)
+            items = platform.games() if provider == "gitslotpark" else platform.providers()
         except PlatformError:
             if catalog is None:
                 raise
             return wire.json_response({**_public(catalog), "stale": True})
         now = time.time()
         catalog = {"provider": provider, "fetched": now, "fetched_at": int(now), "items": items}
-        services().store.cache_set(f"catalog:{provider}", json.dumps(catalog), ttl=fresh_for * 24)
+        services().store.cache_set(name, json.dumps(catalog), ttl=fresh_for * 24)
     return wire.json_response({**_public(catalog), "stale": False})
 
 
@@ -115,8 +125,8 @@ def games() -> Response:
 def grant_free_spins(player: str) -> Response:
     """Grant free spins through the provider and record the grant with the player."""
     data = operator_api.load_body(_grant)
-    _active_player(player)
-    grant = client(data["provider"]).grant_free_spins(player, data["game_id"], data["spins"])
+    currency = _active_player(player)
+    grant = client(data["provider"], currency).grant_free_spins(player, data["game_id"], data["spins"])
     record = {
         "id": grant,
         "provider": data["provider"],
@@ -131,13 +141,14 @@ def grant_free_spins(player: str) -> Response:
 @bp.get("/players/<player>/free-spins")
 def list_free_spins(player: str) -> Response:
     """The player's grants, each with the provider's live status and the free-spin callbacks seen."""
-    if services().wallet.player(player).outcome is Outcome.NO_PLAYER:
+    found = services().wallet.player(player)
+    if found.outcome is Outcome.NO_PLAYER:
         raise operator_api.ApiError(404, "player_not_found", f"no player {player!r}")
     grants = [json.loads(g) for g in services().store.grants(player)]
     items = []
     for grant in sorted(grants, key=lambda g: (g["granted_at"], g["provider"], g["id"])):
         try:
-            status: dict[str, Any] = client(grant["provider"]).free_spin_status(grant["id"])
+            status: dict[str, Any] = client(grant["provider"], found.currency).free_spin_status(grant["id"])
         except (PlatformError, operator_api.ApiError) as exc:
             status = {"error": str(exc)}
         items.append({**grant, "status": status, "callbacks": _free_spin_callbacks(player, grant)})

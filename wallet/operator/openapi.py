@@ -8,15 +8,16 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema, fields
 
+from wallet import providers
+from wallet.config import Settings
 from wallet.core.money import known_currencies
 from wallet.fields import Amount, Currency
 from wallet.ledger import history
 from wallet.operator import api as operator_api
 from wallet.operator import games
-from wallet.providers.gitslotpark import schemas as gitslotpark_schemas
 from wallet.providers.igamingace import callbacks as igamingace
 
-_ERROR = {
+ERROR = {
     "description": "JSON error",
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
 }
@@ -51,11 +52,11 @@ def _amount(converter: Any, field: Any, **kwargs: Any) -> dict[str, Any]:
     return {}
 
 
-def _json(schema: object, status: str = "200", description: str = "OK") -> dict[str, Any]:
+def json_reply(schema: object, status: str = "200", description: str = "OK") -> dict[str, Any]:
     return {status: {"description": description, "content": {"application/json": {"schema": schema}}}}
 
 
-def build(has_gitslotpark: bool, has_igamingace: bool) -> dict[str, Any]:
+def build(settings: Settings) -> dict[str, Any]:
     """The document for this deployment (callback paths only for the configured providers)."""
     plugin = MarshmallowPlugin()
     spec = APISpec(
@@ -70,65 +71,11 @@ def build(has_gitslotpark: bool, has_igamingace: bool) -> dict[str, Any]:
     spec.components.schema("Error", schema=Error)
     spec.components.schema("Player", schema=Player)
     _operator_paths(spec)
-    if has_gitslotpark:
-        _gitslotpark_paths(spec)
-    if has_igamingace:
-        spec.path(
-            "/igamingace",
-            operations={
-                "post": {
-                    "summary": "iGamingAce command callback (balance, bet, win, betwin, cancel)",
-                    "parameters": [
-                        {"in": "header", "name": "X-Request-Signature", "required": True, "schema": {"type": "string"}}
-                    ],
-                    "requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}},
-                    "responses": {
-                        **_json(
-                            {
-                                "type": "object",
-                                "properties": {"balance": {"type": "number"}, "statusCode": {"type": "string"}},
-                            }
-                        ),
-                        "413": _ERROR,
-                        "503": _ERROR,
-                    },
-                }
-            },
-        )
-    spec.path("/healthz", operations={"get": {"responses": {**_json({"type": "object"}), "503": _ERROR}}})
+    for provider in providers.registry():
+        if accounts := provider.accounts(settings):
+            provider.openapi(spec, accounts)
+    spec.path("/healthz", operations={"get": {"responses": {**json_reply({"type": "object"}), "503": ERROR}}})
     return spec.to_dict()
-
-
-def _gitslotpark_paths(spec: APISpec) -> None:
-    bodies = {
-        "GetBalance": gitslotpark_schemas.Base,
-        "Withdraw": gitslotpark_schemas.Money,
-        "Deposit": gitslotpark_schemas.Money,
-        "BetWin": gitslotpark_schemas.BetWin,
-        "RollbackTransaction": gitslotpark_schemas.Rollback,
-    }
-    reply = {
-        "type": "object",
-        "required": ["result", "message"],
-        "properties": {
-            "result": {"type": "integer"},
-            "message": {"type": "string"},
-            "balance": {"type": "number"},
-            "currency": {"type": "string"},
-            "transactionID": {"type": "string"},
-        },
-    }
-    for name, schema in bodies.items():
-        spec.path(
-            f"/gitslotpark/{name}",
-            operations={
-                "post": {
-                    "summary": f"GitSlotPark {name} callback (every business outcome is HTTP 200 with a result code)",
-                    "requestBody": {"required": True, "content": {"application/json": {"schema": schema}}},
-                    "responses": {**_json(reply), "413": _ERROR, "503": _ERROR},
-                }
-            },
-        )
 
 
 def body(schema: object) -> dict[str, Any]:
@@ -137,7 +84,7 @@ def body(schema: object) -> dict[str, Any]:
 
 def _operator_paths(spec: APISpec) -> None:
     secured: dict[str, Any] = {"security": [{"operatorKey": []}]}
-    errors = {code: _ERROR for code in ("400", "401", "404", "409", "415", "422", "503")}
+    errors = {code: ERROR for code in ("400", "401", "404", "409", "415", "422", "503")}
     player_ref = {"$ref": "#/components/schemas/Player"}
     player_id = [{"in": "path", "name": "player", "required": True, "schema": {"type": "string"}}]
     key_schema = {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[!-~]+$"}
@@ -148,7 +95,7 @@ def _operator_paths(spec: APISpec) -> None:
             "post": {
                 **secured,
                 "requestBody": body(operator_api.PlayerCreate),
-                "responses": {**_json(player_ref, "201"), **errors},
+                "responses": {**json_reply(player_ref, "201"), **errors},
             }
         },
     )
@@ -156,11 +103,11 @@ def _operator_paths(spec: APISpec) -> None:
         "/api/v1/players/{player}",
         parameters=player_id,
         operations={
-            "get": {**secured, "responses": {**_json(player_ref), **errors}},
+            "get": {**secured, "responses": {**json_reply(player_ref), **errors}},
             "patch": {
                 **secured,
                 "requestBody": body(operator_api.PlayerUpdate),
-                "responses": {**_json(player_ref), **errors},
+                "responses": {**json_reply(player_ref), **errors},
             },
         },
     )
@@ -172,7 +119,7 @@ def _operator_paths(spec: APISpec) -> None:
                 "post": {
                     **secured,
                     "requestBody": body(operator_api.CashierMovement),
-                    "responses": {**_json({"type": "object"}, "201"), **errors},
+                    "responses": {**json_reply({"type": "object"}, "201"), **errors},
                 }
             },
         )
@@ -180,7 +127,7 @@ def _operator_paths(spec: APISpec) -> None:
         "/api/v1/players/{player}/sessions",
         parameters=player_id,
         operations={
-            "post": {**secured, "responses": {**_json({"type": "object"}, "201"), **errors, "502": _ERROR}},
+            "post": {**secured, "responses": {**json_reply({"type": "object"}, "201"), **errors, "502": ERROR}},
             "delete": {**secured, "responses": {"204": {"description": "closed"}, **errors}},
         },
     )
@@ -191,7 +138,7 @@ def _operator_paths(spec: APISpec) -> None:
             "get": {
                 **secured,
                 "parameters": [{"in": "query", "schema": history.TransactionQuery}],
-                "responses": {**_json({"type": "object"}), **errors},
+                "responses": {**json_reply({"type": "object"}), **errors},
             }
         },
     )
@@ -201,11 +148,11 @@ def _operator_paths(spec: APISpec) -> None:
             "get": {
                 **secured,
                 "parameters": [{"in": "query", "schema": history.ReportQuery}],
-                "responses": {**_json({"type": "object"}), **errors},
+                "responses": {**json_reply({"type": "object"}), **errors},
             }
         },
     )
-    platform_errors = {**errors, "502": _ERROR, "504": _ERROR}
+    platform_errors = {**errors, "502": ERROR, "504": ERROR}
     spec.path(
         "/api/v1/players/{player}/launch",
         parameters=player_id,
@@ -213,7 +160,7 @@ def _operator_paths(spec: APISpec) -> None:
             "post": {
                 **secured,
                 "requestBody": body(games.Launch),
-                "responses": {**_json({"type": "object"}), **platform_errors},
+                "responses": {**json_reply({"type": "object"}), **platform_errors},
             }
         },
     )
@@ -223,7 +170,7 @@ def _operator_paths(spec: APISpec) -> None:
             "get": {
                 **secured,
                 "parameters": [{"in": "query", "schema": games.CatalogQuery}],
-                "responses": {**_json({"type": "object"}), **platform_errors},
+                "responses": {**json_reply({"type": "object"}), **platform_errors},
             }
         },
     )
@@ -234,8 +181,8 @@ def _operator_paths(spec: APISpec) -> None:
             "post": {
                 **secured,
                 "requestBody": body(games.Grant),
-                "responses": {**_json({"type": "object"}, "201"), **platform_errors},
+                "responses": {**json_reply({"type": "object"}, "201"), **platform_errors},
             },
-            "get": {**secured, "responses": {**_json({"type": "object"}), **platform_errors}},
+            "get": {**secured, "responses": {**json_reply({"type": "object"}), **platform_errors}},
         },
     )

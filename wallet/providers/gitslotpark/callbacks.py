@@ -20,7 +20,7 @@ from marshmallow import ValidationError
 
 from wallet import wire
 from wallet.config import GitSlotPark
-from wallet.core.money import format_amount
+from wallet.core.money import LEGACY_UNIT, exponent, format_amount, rescale
 from wallet.core.wallet import Move, Outcome, Result, Wallet
 from wallet.fastload import Loader, compile_loader
 from wallet.ops import access, observe
@@ -39,6 +39,8 @@ _FAILURES: dict[Outcome, tuple[int, str]] = {
     Outcome.CONFLICT: (BAD_INPUT, "transactionID already used with other parameters"),
     Outcome.NOT_FOUND: (TX_NOT_FOUND, "Transaction not found"),
     Outcome.ROLLED_BACK: (ROLLED_BACK, "Transaction already rolled back"),
+    Outcome.CURRENCY: (BAD_AGENT, "Invalid agent for this player's currency"),
+    Outcome.BAD_AMOUNT: (BAD_INPUT, "Amount has more decimals than the player's currency"),
 }
 _AMOUNTS = frozenset({"amount", "bet_amount", "win_amount"})
 
@@ -49,7 +51,7 @@ class _Operation:
 
     schema: schemas.Schema
     sign_fields: tuple[str, ...]
-    apply: Callable[[Wallet, dict[str, Any]], Result]
+    apply: Callable[[Wallet, dict[str, Any], str], Result]  # wallet, body, the account's currency condition
     moves_money: bool = True
     lean_load: Loader = field(init=False, repr=False, compare=False)
 
@@ -62,7 +64,7 @@ class _Operation:
         return data if data is not None else self.schema.load(body)
 
 
-def _move(d: dict[str, Any], bet: int = 0, win: int = 0) -> Move:
+def _move(d: dict[str, Any], accept: str, bet: int = 0, win: int = 0) -> Move:
     return Move(
         PROVIDER,
         d["user_id"],
@@ -72,25 +74,26 @@ def _move(d: dict[str, Any], bet: int = 0, win: int = 0) -> Move:
         round=d["round_id"],
         game=str(d.get("game_id", "")),
         free_spin=d.get("free_spin", False),
+        currency=accept,
     )
 
 
 _WHO = ("agent_id", "user_id")
 _MONEY = (*_WHO, "amount", "transaction_id", "round_id")
 _BET_WIN = (*_WHO, "bet_amount", "win_amount", "transaction_id", "round_id")
-_GET_BALANCE = _Operation(schemas.Base(), _WHO, lambda w, d: w.player(d["user_id"]), moves_money=False)
+_GET_BALANCE = _Operation(schemas.Base(), _WHO, lambda w, d, accept: w.player(d["user_id"]), moves_money=False)
 
 
-def _withdraw(w: Wallet, d: dict[str, Any]) -> Result:
-    return w.debit(_move(d, bet=d["amount"]))
+def _withdraw(w: Wallet, d: dict[str, Any], accept: str) -> Result:
+    return w.debit(_move(d, accept, bet=d["amount"]))
 
 
-def _deposit(w: Wallet, d: dict[str, Any]) -> Result:
-    return w.credit(_move(d, win=d["amount"]))
+def _deposit(w: Wallet, d: dict[str, Any], accept: str) -> Result:
+    return w.credit(_move(d, accept, win=d["amount"]))
 
 
-def _bet_win(w: Wallet, d: dict[str, Any]) -> Result:
-    return w.bet_win(_move(d, bet=d["bet_amount"], win=d["win_amount"]))
+def _bet_win(w: Wallet, d: dict[str, Any], accept: str) -> Result:
+    return w.bet_win(_move(d, accept, bet=d["bet_amount"], win=d["win_amount"]))
 
 
 CLASSIC = {
@@ -101,7 +104,7 @@ CLASSIC = {
     "RollbackTransaction": _Operation(
         schemas.Rollback(),
         (*_WHO, "transaction_id"),
-        lambda w, d: w.rollback(PROVIDER, d["user_id"], d["transaction_id"]),
+        lambda w, d, accept: w.rollback(PROVIDER, d["user_id"], d["transaction_id"], currency=accept),
     ),
 }
 AGENT = {
@@ -112,16 +115,21 @@ AGENT = {
     "RollbackTransaction": _Operation(
         schemas.AgentRollback(),
         (*_WHO, "transaction_id", "ref_transaction_id"),
-        lambda w, d: w.rollback(PROVIDER, d["user_id"], d["ref_transaction_id"], own_tx=d["transaction_id"]),
+        lambda w, d, accept: w.rollback(
+            PROVIDER, d["user_id"], d["ref_transaction_id"], own_tx=d["transaction_id"], currency=accept
+        ),
     ),
 }
 
 
 class _Account:
-    """The configured account: its dialect, and its HMAC key prepared once."""
+    """A configured account: its dialect, its currency condition, and its HMAC key prepared once."""
 
     def __init__(self, config: GitSlotPark) -> None:
         self.config = config
+        # The scripts' currency condition: the account's currency, or any kept in at most 2 decimals.
+        self.accept = config.currency or "2"
+        self.exp = LEGACY_UNIT if config.currency is None else exponent(config.currency)
         self.operations = AGENT if config.dialect == "agent" else CLASSIC
         self.result_key = "code" if config.dialect == "agent" else "result"
         self.reference_key = "platformTransactionID" if config.dialect == "agent" else "transactionID"
@@ -135,6 +143,17 @@ class _Account:
 
     def agent_ok(self, agent_id: str) -> bool:
         return hmac.compare_digest(agent_id.encode(), self._agent)
+
+    def amounts_ok(self, data: dict[str, Any]) -> bool:
+        """False when an amount has more decimals than the account's currency (JPY: none)."""
+        unit = 10 ** (2 - (self.exp or 0))
+        return all(data[name] % unit == 0 for name in _AMOUNTS if name in data)
+
+    def serves(self, result: Result) -> bool:
+        """A balance read is this account's: the player's currency is its own (or fits 2 decimals)."""
+        if result.currency is None:
+            return True
+        return result.currency == self.config.currency if self.config.currency else result.unit <= 2
 
     def sign_ok(self, operation: _Operation, data: dict[str, Any]) -> bool:
         given = data["sign"]
@@ -154,17 +173,19 @@ def sign_input(operation: _Operation, data: dict[str, Any]) -> str:
     )
 
 
-def init_app(app: Flask, config: GitSlotPark, wallet: Wallet) -> None:
-    """Serve the callbacks for the configured account."""
-    view = _callback(_Account(config), wallet)
+def init_app(app: Flask, configs: tuple[GitSlotPark, ...], wallet: Wallet) -> None:
+    """Serve the callbacks of the configured accounts (one URL: the body's agentID selects)."""
+    view = _callback({config.agent_id: _Account(config) for config in configs}, wallet)
     app.add_url_rule("/gitslotpark/<name>", "gitslotpark.callback", view, methods=["POST"])
 
 
-def _callback(account: _Account, wallet: Wallet) -> Callable[[str], Response]:
-    """The view: account and wallet bound once, so a callback looks up no app globals."""
+def _callback(accounts: dict[str, _Account], wallet: Wallet) -> Callable[[str], Response]:
+    """The view: accounts and wallet bound once, so a callback looks up no app globals."""
+    first = next(iter(accounts.values()))  # the answer's dialect before an agent is known
 
     def callback(name: str) -> Response:
         obs = observe.current()
+        account = first
         operation = account.operations.get(name)
         obs.describe(PROVIDER, name if operation else "unknown")
         if (refusal := access.refused(account.config.sources)) is not None:
@@ -180,22 +201,27 @@ def _callback(account: _Account, wallet: Wallet) -> Callable[[str], Response]:
         except ValidationError as exc:
             return account.reply(obs, BAD_INPUT, schemas.describe(exc))
         obs.player, obs.tx = data["user_id"], data.get("transaction_id")
+        account = accounts.get(data["agent_id"], first)
         if not account.agent_ok(data["agent_id"]):
             return account.reply(obs, BAD_AGENT, "Invalid agent")
         if not account.sign_ok(operation, data):
             return account.reply(obs, BAD_SIGN, "Invalid sign")
-        return _render(obs, operation.apply(wallet, data), operation, account)
+        if not account.amounts_ok(data):
+            return account.reply(obs, *_FAILURES[Outcome.BAD_AMOUNT])
+        return _render(obs, operation.apply(wallet, data, account.accept), operation, account)
 
     return callback
 
 
 def _render(obs: observe.Observation, result: Result, operation: _Operation, account: _Account) -> Response:
+    if result.ok and not account.serves(result):
+        result = Result(Outcome.CURRENCY)
     if not result.ok:
         return account.reply(obs, *_FAILURES.get(result.outcome, (GENERAL, "General error")))
     assert result.balance is not None
     code = account.config.duplicate_result if result.outcome is Outcome.DUPLICATE else SUCCESS
     message = "Duplicate transaction" if code else "OK"
-    balance = wire.money(result.balance)
+    balance = wire.money(rescale(result.balance, result.unit, 2) or 0)  # unit <= 2: the scripts checked
     if operation.moves_money:
         return account.reply(obs, code, message, balance=balance, **{account.reference_key: result.reference})
     return account.reply(obs, code, message, balance=balance, currency=result.currency)

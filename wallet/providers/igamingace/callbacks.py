@@ -12,6 +12,7 @@ import hmac
 import json
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from decimal import Decimal
 from typing import Any
 
@@ -20,9 +21,10 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
 from wallet import wire
 from wallet.config import IGamingAce
+from wallet.core.money import AmountError, decimals, exponent, parse_amount
 from wallet.core.wallet import Move, Outcome, Result, Wallet
 from wallet.fastload import Loader, compile_loader
-from wallet.fields import MAX_ID, Amount, Currency
+from wallet.fields import MAX_ID, Currency, ExactAmount
 from wallet.ops import access, observe
 
 PROVIDER = "igamingace"
@@ -39,6 +41,7 @@ _STATUS: dict[Outcome, str] = {
     Outcome.NOT_FOUND: "ERR_TRANSACTION_DOES_NOT_EXIST",
     Outcome.ROLLED_BACK: "ERR_TRANSACTION_ROLLED_BACK",
     Outcome.CONFLICT: UNKNOWN,
+    Outcome.BAD_AMOUNT: UNKNOWN,
 }
 
 
@@ -92,10 +95,12 @@ def signature_of(token: str, body: bytes) -> str:
 
 
 class _Account:
-    """The configured account with its HMAC key prepared once."""
+    """A configured account: its currency (None: any) and its HMAC key prepared once."""
 
     def __init__(self, config: IGamingAce) -> None:
         self.config = config
+        self.exp = None if config.currency is None else exponent(config.currency)
+        self.accept = config.currency or ""  # the scripts' currency condition
         self._mac = hmac.new(config.api_token.encode(), digestmod=hashlib.sha512)
 
     def signature(self, body: dict[str, Any]) -> str:
@@ -149,54 +154,70 @@ class _Round(_Base):
 
 class _Bet(_Round):
     currency = Currency(required=True)
-    amount = Amount(required=True)
+    amount = ExactAmount(required=True)
     bonus = fields.Raw(data_key="bonusId", load_default=None)  # ties a free-spin bet to its grant
 
 
 class _Win(_Round):
-    amount = Amount(required=True)
+    amount = ExactAmount(required=True)
 
 
 class _BetWin(_Round):
-    bet = Amount(data_key="betAmount", required=True)
-    win = Amount(data_key="winAmount", required=True)
+    bet = ExactAmount(data_key="betAmount", required=True)
+    win = ExactAmount(data_key="winAmount", required=True)
 
 
 class _Cancel(_Round):
     reference = WireId(data_key="referenceId", load_default="")
 
 
-def _move(d: dict[str, Any], **kwargs: Any) -> Move:
-    return Move(PROVIDER, d["player"], d["tx"], round=d["round"], game=d["game"], **kwargs)
+def _move(d: dict[str, Any], a: _Account, **amounts: Decimal) -> Move:
+    """The movement in minor units at the account currency's decimals (an account of any
+    currency: at the decimals the amounts need, at least 2); _Refused when they have more."""
+    exp = a.exp if a.exp is not None else max(2, *(decimals(v) for v in amounts.values()))
+    try:
+        minor = {name: parse_amount(value, exp) for name, value in amounts.items()}
+    except AmountError as exc:
+        raise _Refused(UNKNOWN) from exc
+    bet, win = minor.get("bet", 0), minor.get("win", 0)
+    return Move(PROVIDER, d["player"], d["tx"], bet, win, d["round"], d["game"], currency=a.accept, exp=exp)
 
 
-def _balance(w: Wallet, d: dict[str, Any]) -> Result:
-    return w.player(d["player"], need_session=True)
+def _balance(w: Wallet, d: dict[str, Any], a: _Account) -> Result:
+    result = w.player(d["player"], need_session=True)
+    if a.config.currency and result.currency not in (None, a.config.currency):
+        return Result(Outcome.CURRENCY, balance=result.balance, unit=result.unit)
+    return result
 
 
-def _bet(w: Wallet, d: dict[str, Any]) -> Result:
+def _bet(w: Wallet, d: dict[str, Any], a: _Account) -> Result:
+    if a.config.currency and d["currency"] != a.config.currency:
+        raise _Refused(_STATUS[Outcome.CURRENCY])
     bonus = "" if d["bonus"] in (None, "") else str(d["bonus"])
-    move = _move(d, bet=d["amount"], currency=d["currency"], need_session=True, index_round=True, bonus=bonus)
-    return w.debit(move)
+    move = _move(d, a, bet=d["amount"])
+    return w.debit(replace(move, currency=d["currency"], need_session=True, index_round=True, bonus=bonus))
 
 
-def _win(w: Wallet, d: dict[str, Any]) -> Result:
-    return w.credit(_move(d, win=d["amount"]))
+def _win(w: Wallet, d: dict[str, Any], a: _Account) -> Result:
+    return w.credit(_move(d, a, win=d["amount"]))
 
 
-def _bet_win(w: Wallet, d: dict[str, Any]) -> Result:
-    return w.bet_win(_move(d, bet=d["bet"], win=d["win"], need_session=True))
+def _bet_win(w: Wallet, d: dict[str, Any], a: _Account) -> Result:
+    return w.bet_win(replace(_move(d, a, bet=d["bet"], win=d["win"]), need_session=True))
 
 
-def _cancel(w: Wallet, d: dict[str, Any]) -> Result:
+def _cancel(w: Wallet, d: dict[str, Any], a: _Account) -> Result:
     """Refund the bet named by referenceId, or every unrefunded bet of the round ('' reference)."""
-    return w.rollback(PROVIDER, d["player"], d["reference"], own_tx=d["tx"], kind="cancel", round_id=d["round"])
+    return w.rollback(
+        PROVIDER, d["player"], d["reference"], own_tx=d["tx"], kind="cancel", round_id=d["round"], currency=a.accept
+    )
 
 
-_Command = tuple[Schema, Loader, Callable[[Wallet, dict[str, Any]], Result]]
+_Apply = Callable[[Wallet, dict[str, Any], _Account], Result]
+_Command = tuple[Schema, Loader, _Apply]
 
 
-def _command(schema: Schema, apply: Callable[[Wallet, dict[str, Any]], Result]) -> _Command:
+def _command(schema: Schema, apply: _Apply) -> _Command:
     return schema, compile_loader(schema), apply
 
 
@@ -209,14 +230,18 @@ _COMMANDS: dict[str, _Command] = {
 }
 
 
-def init_app(app: Flask, config: IGamingAce, wallet: Wallet) -> None:
-    """Serve the callbacks for the configured account."""
-    app.add_url_rule("/igamingace", "igamingace.callback", _callback(_Account(config), wallet), methods=["POST"])
+def init_app(app: Flask, configs: tuple[IGamingAce, ...], wallet: Wallet) -> None:
+    """Serve each account's callbacks: /igamingace/<name>, or /igamingace for the single account."""
+    for config in configs:
+        path = f"/igamingace/{config.name}" if config.name else "/igamingace"
+        endpoint = f"igamingace.callback.{config.name}" if config.name else "igamingace.callback"
+        app.add_url_rule(path, endpoint, _callback(_Account(config), wallet), methods=["POST"])
 
 
-def _reply(obs: observe.Observation, status: str, balance: int | None = None) -> Response:
+def _reply(obs: observe.Observation, status: str, balance: int | None = None, unit: int = 2) -> Response:
+    """The answer; the balance with the decimals the player's amounts are kept in."""
     obs.outcome = status
-    return wire.json_response({"balance": wire.money(balance or 0), "statusCode": status})
+    return wire.json_response({"balance": wire.money(balance or 0, unit), "statusCode": status})
 
 
 def _callback(account: _Account, wallet: Wallet) -> Callable[[], Response]:
@@ -240,11 +265,11 @@ def _callback(account: _Account, wallet: Wallet) -> Callable[[], Response]:
             data = lean_load(body)
             if data is None:
                 data = schema.load(body)
+            result = apply(wallet, data, account)
         except _Refused as refused:
             return _reply(obs, refused.status)
         except ValidationError:
             return _reply(obs, UNKNOWN)
-        result = apply(wallet, data)
-        return _reply(obs, _STATUS.get(result.outcome, UNKNOWN), result.balance)
+        return _reply(obs, _STATUS.get(result.outcome, UNKNOWN), result.balance, result.unit)
 
     return callback

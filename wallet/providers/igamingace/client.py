@@ -31,7 +31,8 @@ class IGamingAceClient:
 
     def _once(self, method: str, path: str, body: dict[str, Any] | None, safe: bool) -> Any:
         url = self.config.api_url + path
-        with self.store.slot(PROVIDER, self.config.max_concurrent_calls) as free:
+        agent = f"{PROVIDER}:{self.config.name}" if self.config.name else PROVIDER  # their limit is per agent
+        with self.store.slot(agent, self.config.max_concurrent_calls) as free:
             if not free:
                 raise PlatformBusy(PROVIDER, f"all {self.config.max_concurrent_calls} call slots in use")
             reply = call_json(
