@@ -204,16 +204,17 @@ def gsp_sign(operation: str, body: dict[str, Any], secret: str = SECRET) -> str:
 
 
 class Provider:
-    """GitSlotPark as a test plays it: signed callbacks, JSON replies."""
+    """GitSlotPark as a test plays it (one account): signed callbacks, JSON replies with exact numbers."""
 
-    def __init__(self, client: FlaskClient) -> None:
-        self.client = client
+    def __init__(self, client: FlaskClient, agent: str = AGENT, secret: str = SECRET) -> None:
+        self.client, self.agent, self.secret = client, agent, secret
 
     def call(self, operation: str, sign: str | None = None, **fields: Any) -> dict[str, Any]:
-        body = {"agentID": AGENT, **fields}
-        body["sign"] = sign if sign is not None else gsp_sign(operation, body)
+        body = {"agentID": self.agent, **fields}
+        body["sign"] = sign if sign is not None else gsp_sign(operation, body, self.secret)
         response = self.client.post(f"/gitslotpark/{operation}", json=body)
         assert response.status_code == 200, response.get_data(as_text=True)
+        self.exact = json.loads(response.get_data(), parse_float=Decimal)  # the last reply, numbers exact
         return response.get_json()  # type: ignore[no-any-return]
 
     def balance(self, user: str) -> dict[str, Any]:
@@ -251,17 +252,16 @@ def ace_sign(body: dict[str, Any], token: str = ACE_TOKEN) -> str:
 
 
 class Ace:
-    """iGamingAce as a test plays it: signed commands with a fresh timestamp."""
+    """iGamingAce as a test plays it (one account): signed commands with a fresh timestamp."""
 
-    def __init__(self, client: FlaskClient) -> None:
-        self.client = client
+    def __init__(self, client: FlaskClient, path: str = "/igamingace", token: str = ACE_TOKEN) -> None:
+        self.client, self.path, self.token = client, path, token
 
     def send(self, body: dict[str, Any], signature: str | None = None) -> dict[str, Any]:
-        headers = {"X-Request-Signature": signature if signature is not None else ace_sign(body)}
-        response = self.client.post(
-            "/igamingace", data=ace_json(body), headers=headers, content_type="application/json"
-        )
+        headers = {"X-Request-Signature": signature if signature is not None else ace_sign(body, self.token)}
+        response = self.client.post(self.path, data=ace_json(body), headers=headers, content_type="application/json")
         assert response.status_code == 200, response.get_data(as_text=True)
+        self.exact = json.loads(response.get_data(), parse_float=Decimal)  # the last reply, numbers exact
         return response.get_json()  # type: ignore[no-any-return]
 
     def call(self, command: str, **fields: Any) -> dict[str, Any]:

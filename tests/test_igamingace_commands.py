@@ -121,9 +121,9 @@ def test_zero_amounts(ready: str, ace: Ace) -> None:
     assert ace.bet(ready, "0", 1)["statusCode"] == "OK"
 
 
-@pytest.mark.parametrize("amount", ["-1", "1.001", "1e3", "100000000000.01"])
+@pytest.mark.parametrize("amount", ["-1", "1.001", "1e-9", "1e12", "100000000000.01"])
 def test_invalid_amount_is_err_unknown(ready: str, ace: Ace, amount: str) -> None:
-    """Negative, over-precise, exponent and huge amounts answer ERR_UNKNOWN and move nothing."""
+    """Negative, over-precise (also written 1e-9) and huge amounts answer ERR_UNKNOWN and move nothing."""
     body = {
         "command": "bet",
         "transactionId": 1,

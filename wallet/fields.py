@@ -8,6 +8,7 @@ from typing import Any
 from marshmallow import ValidationError, fields, validate
 
 from wallet.core.money import MAX_EXPONENT, AmountError, exponent, is_currency, parse_amount
+from wallet.wire import Number
 
 #: Longest transaction, round, game or player id accepted from a provider.
 MAX_ID = 128
@@ -24,8 +25,10 @@ class Amount(fields.Field[int]):
         self.strings_only, self.exp = strings_only, exp
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
-        if self.strings_only and not isinstance(value, str):
+        if self.strings_only and (isinstance(value, Number) or not isinstance(value, str)):
             raise ValidationError('amount must be a decimal string, like "12.30"')
+        if isinstance(value, Number):  # a JSON number token as written (JavaScript writes 1e-8)
+            value = Decimal(value)
         try:
             return parse_amount(value, self.exp)
         except AmountError as exc:
@@ -41,7 +44,7 @@ class ExactAmount(Amount):
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:  # type: ignore[override]
         super()._deserialize(value, attr, data, **kwargs)  # the checks
-        return Decimal(value)
+        return Decimal(value)  # exact, whether it came as a string, a token or a Decimal
 
 
 class Currency(fields.String):

@@ -45,8 +45,8 @@ _STATUS: dict[Outcome, str] = {
 }
 
 
-class Token(str):
-    """A JSON number exactly as it was written in the body (``1500``, ``12.30``, a 30-digit id)."""
+class Token(wire.Number):
+    """A JSON number exactly as it was written in the body (``1500``, ``12.30``, ``1e-8``, a 30-digit id)."""
 
 
 class _Refused(Exception):
