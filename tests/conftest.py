@@ -28,7 +28,7 @@ from sqlalchemy.engine import Engine
 
 from wallet import create_app
 from wallet.core import journal
-from wallet.core.store import close, connect
+from wallet.core.store import Store, close, connect
 from wallet.ledger import db
 from wallet.ops import requestlog
 from wallet.ops.observe import JsonFormatter
@@ -137,6 +137,14 @@ def money_entries(app: Flask, client: redis.Redis, player: str) -> list[dict[str
     key = app.extensions["wallet"].store.keys(player).ledger
     entries = (journal.expand(e) for _, e in client.xrange(key))
     return [e for e in entries if e.get("player") == player and e["kind"] in MONEY_KINDS]
+
+
+def old_player(store: Store, player: str, currency: str, hundredths: int) -> None:
+    """A player as earlier versions stored it: no unit (hundredths), and an opening entry without one."""
+    keys = store.keys(player)
+    store.client.hset(keys.account, mapping={"balance": hundredths, "currency": currency, "status": "active"})
+    opening = {"kind": "open", "amount": "0", "balance": str(hundredths), "currency": currency}
+    store.client.xadd(keys.ledger, {**opening, "status": "active", "player": player})
 
 
 class Operator:

@@ -17,7 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
-from tests.conftest import Ace, Operator, Provider, make_env
+from tests.conftest import Ace, Operator, Provider, make_env, old_player
 from wallet import create_app
 from wallet.core import money
 from wallet.core.money import exponent, format_amount, parse_amount, shown
@@ -136,19 +136,10 @@ def test_single_accounts_refuse_fractions_a_currency_lacks(app: Flask, operator:
     assert ace.bet("ken", "100", 3, currency="JPY")["statusCode"] == "OK" and ace.exact["balance"] == 800
 
 
-def _old_player(app: Flask, player: str, currency: str, hundredths: int) -> None:
-    """A player as earlier versions stored it: no unit (hundredths), and an opening entry without one."""
-    store = app.extensions["wallet"].store
-    keys = store.keys(player)
-    store.client.hset(keys.account, mapping={"balance": hundredths, "currency": currency, "status": "active"})
-    opening = {"kind": "open", "amount": "0", "balance": str(hundredths), "currency": currency}
-    store.client.xadd(keys.ledger, {**opening, "status": "active", "player": player})
-
-
 def test_old_jpy_player_keeps_its_hundredths(app: Flask, operator: Operator, engine: Engine) -> None:
     """123.45 yen stored in hundredths stays 123.45 (not 12345 yen): callbacks convert to its unit,
     SQL records unit 2 after the snapshot, and a restore from SQL keeps it."""
-    _old_player(app, "old", "JPY", 12345)
+    old_player(app.extensions["wallet"].store, "old", "JPY", 12345)
     assert operator.balance("old") == "123.45"
     operator.sign_in("old")
     ace = Ace(app.test_client())

@@ -1,11 +1,14 @@
-"""Property-based (hypothesis, stateful): random interleavings of every wallet operation over two
-players and both providers, checked step by step against a plain Python model of the wallet,
+"""Property-based (hypothesis, stateful): random interleavings of every wallet operation over
+players of several currencies (EUR, JPY with no decimals, BTC with eight, and a JPY player kept in
+hundredths by an earlier version) and both providers, amounts given at any number of decimals and
+accounts bound to a currency or not, checked step by step against a plain Python model of the wallet,
 with records moved out of Redis (drained to SQL, aged into the aged-id filter), Redis lost and
 restored from SQL, at random points, and a clock moved forward within the aged-id horizon:
 exactly-once must not notice any of it."""
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import uuid
 from dataclasses import dataclass, field
@@ -18,8 +21,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from tests.conftest import MONEY_KINDS, REAL_REDIS_URL, forget
-from wallet.core import journal
+from tests.conftest import MONEY_KINDS, REAL_REDIS_URL, forget, old_player
+from wallet.core import journal, money
 from wallet.core.store import Store, connect
 from wallet.core.wallet import Move, Outcome, Wallet
 from wallet.ledger import db, recovery
@@ -28,11 +31,30 @@ from wallet.ledger.snapshot import drain_once
 
 HORIZON = timedelta(days=30)
 
-PLAYERS = ("ann", "bob")
+CURRENCY = {"ann": "EUR", "bob": "JPY", "cyd": "BTC", "old": "JPY"}
+UNIT = {"ann": 2, "bob": 0, "cyd": 8, "old": 2}  # "old" was opened before units: hundredths
+PLAYERS = tuple(CURRENCY)
 PROVIDERS = ("gitslotpark", "igamingace")
 TXS = ("1", "2", "3", "4", "5")
 ROUNDS = ("r1", "r2")
 AMOUNTS = st.sampled_from((0, 1, 50, 100, 250, 1000))
+EXPS = st.sampled_from((None, None, 0, 2, 8))  # decimals of the amounts as sent; None: the player's own
+ACCEPTS = st.sampled_from(("", "", "2", "EUR", "JPY"))  # the account's currency condition (Move.currency)
+
+
+def in_unit(player: str, amount: int, exp: int) -> int | None:
+    """``amount`` (``exp`` decimals) in the player's unit; None when it has more decimals than that."""
+    shift = UNIT[player] - exp
+    if shift >= 0:
+        return amount * 10**shift
+    return None if amount % 10**-shift else amount // 10**-shift
+
+
+def refuses(accept: str, player: str) -> bool:
+    """True when an account with this condition may not serve the player."""
+    if accept.isdigit():
+        return UNIT[player] > int(accept)
+    return accept not in ("", CURRENCY[player])
 
 
 @dataclass
@@ -54,10 +76,17 @@ class Model:
     rounds: dict[tuple[str, str], set[str]] = field(default_factory=dict)
 
     def move(
-        self, provider: str, player: str, tx: str, fp: tuple[object, ...], bet: int, win: int, checks: bool
+        self,
+        key: tuple[str, str, str],
+        fp: tuple[object, ...],
+        amounts: tuple[int, int, int],
+        accept: str = "",
+        checks: bool = False,
     ) -> Outcome:
-        """A bet, win or bet-win; ``checks``: blocked, session (iGamingAce) and funds apply."""
-        key = (provider, player, tx)
+        """A bet, win, bet-win or cashier movement; ``amounts``: bet, win and their decimals;
+        ``checks``: blocked and session (iGamingAce) apply."""
+        provider, player, _ = key
+        bet, win, exp = amounts
         if key in self.records:
             record = self.records[key]
             if record.state == "C":
@@ -67,10 +96,15 @@ class Model:
             return Outcome.BLOCKED
         if checks and provider == "igamingace" and player not in self.sessions:
             return Outcome.NO_SESSION
-        if checks and self.balance[player] - bet < 0:
+        if refuses(accept, player):
+            return Outcome.CURRENCY
+        bet_, win_ = in_unit(player, bet, exp), in_unit(player, win, exp)
+        if bet_ is None or win_ is None:
+            return Outcome.BAD_AMOUNT
+        if self.balance[player] - bet_ < 0:
             return Outcome.NO_FUNDS
-        self.balance[player] += win - bet
-        self.records[key] = Record("A", win - bet, fp)
+        self.balance[player] += win_ - bet_
+        self.records[key] = Record("A", win_ - bet_, fp)
         return Outcome.OK
 
     def reverse(self, provider: str, player: str, targets: list[str], named: str | None) -> Outcome:
@@ -106,8 +140,12 @@ class WalletMachine(RuleBasedStateMachine):
         store.clock = lambda: self.now + self.moved
         self.wallet = Wallet(store, SqlArchive(self.engine))
         self.model = Model()
-        for player in PLAYERS:
-            assert self.wallet.create_player(player, "EUR").outcome is Outcome.OK
+        money.configure({"BTC": 8})
+        for player, currency in CURRENCY.items():
+            if player == "old":
+                old_player(store, player, currency, 0)
+            else:
+                assert self.wallet.create_player(player, currency).outcome is Outcome.OK
 
     def teardown(self) -> None:
         forget(self.client, self.prefix)
@@ -123,11 +161,17 @@ class WalletMachine(RuleBasedStateMachine):
         tx=st.sampled_from(TXS),
         amount=AMOUNTS,
         round_id=st.sampled_from(ROUNDS),
+        exp=EXPS,
+        accept=ACCEPTS,
     )
-    def bet(self, provider: str, player: str, tx: str, amount: int, round_id: str) -> None:
-        ace = provider == "igamingace"
-        move = Move(provider, player, tx, bet=amount, round=round_id, need_session=ace, index_round=ace)
-        expected = self.model.move(provider, player, tx, ("bet", amount, 0, round_id), amount, 0, checks=True)
+    def bet(
+        self, provider: str, player: str, tx: str, amount: int, round_id: str, exp: int | None, accept: str
+    ) -> None:
+        ace, exp = provider == "igamingace", UNIT[player] if exp is None else exp
+        move = Move(provider, player, tx, bet=amount, round=round_id, currency=accept, exp=exp)
+        move = dataclasses.replace(move, need_session=ace, index_round=ace)
+        fp = ("bet", amount, 0, round_id, exp)
+        expected = self.model.move((provider, player, tx), fp, (amount, 0, exp), accept, checks=True)
         if expected is Outcome.OK and ace:
             self.model.rounds.setdefault((player, round_id), set()).add(tx)
         self.check(self.wallet.debit(move).outcome, expected)
@@ -138,10 +182,16 @@ class WalletMachine(RuleBasedStateMachine):
         tx=st.sampled_from(TXS),
         amount=AMOUNTS,
         round_id=st.sampled_from(ROUNDS),
+        exp=EXPS,
+        accept=ACCEPTS,
     )
-    def win(self, provider: str, player: str, tx: str, amount: int, round_id: str) -> None:
-        move = Move(provider, player, tx, win=amount, round=round_id)
-        expected = self.model.move(provider, player, tx, ("win", 0, amount, round_id), 0, amount, checks=False)
+    def win(
+        self, provider: str, player: str, tx: str, amount: int, round_id: str, exp: int | None, accept: str
+    ) -> None:
+        exp = UNIT[player] if exp is None else exp
+        move = Move(provider, player, tx, win=amount, round=round_id, currency=accept, exp=exp)
+        fp = ("win", 0, amount, round_id, exp)
+        expected = self.model.move((provider, player, tx), fp, (0, amount, exp), accept)
         self.check(self.wallet.credit(move).outcome, expected)
 
     @rule(
@@ -150,29 +200,38 @@ class WalletMachine(RuleBasedStateMachine):
         tx=st.sampled_from(TXS),
         bet=AMOUNTS,
         win=AMOUNTS,
+        exp=EXPS,
     )
-    def bet_win(self, provider: str, player: str, tx: str, bet: int, win: int) -> None:
-        move = Move(provider, player, tx, bet=bet, win=win, round="bw", need_session=provider == "igamingace")
-        expected = self.model.move(provider, player, tx, ("betwin", bet, win, "bw"), bet, win, checks=True)
+    def bet_win(self, provider: str, player: str, tx: str, bet: int, win: int, exp: int | None) -> None:
+        exp = UNIT[player] if exp is None else exp
+        move = Move(provider, player, tx, bet=bet, win=win, round="bw", exp=exp, need_session=provider == "igamingace")
+        fp = ("betwin", bet, win, "bw", exp)
+        expected = self.model.move((provider, player, tx), fp, (bet, win, exp), checks=True)
         self.check(self.wallet.bet_win(move).outcome, expected)
 
-    @rule(player=st.sampled_from(PLAYERS), tx=st.sampled_from(TXS))
-    def rollback(self, player: str, tx: str) -> None:
+    @rule(player=st.sampled_from(PLAYERS), tx=st.sampled_from(TXS), accept=ACCEPTS)
+    def rollback(self, player: str, tx: str, accept: str) -> None:
         """GitSlotPark's rollback: no id of its own."""
-        expected = self.model.reverse("gitslotpark", player, [tx], named=tx)
-        self.check(self.wallet.rollback("gitslotpark", player, tx).outcome, expected)
+        if refuses(accept, player):
+            expected = Outcome.CURRENCY
+        else:
+            expected = self.model.reverse("gitslotpark", player, [tx], named=tx)
+        self.check(self.wallet.rollback("gitslotpark", player, tx, currency=accept).outcome, expected)
 
     @rule(
         player=st.sampled_from(PLAYERS),
         own=st.sampled_from(("c1", "c2", "c3")),
         reference=st.one_of(st.none(), st.sampled_from(TXS)),
         round_id=st.sampled_from(ROUNDS),
+        accept=ACCEPTS,
     )
-    def cancel(self, player: str, own: str, reference: str | None, round_id: str) -> None:
+    def cancel(self, player: str, own: str, reference: str | None, round_id: str, accept: str) -> None:
         """iGamingAce's cancel: its own id, the bet by reference or the round's bets."""
         key, fp = ("igamingace", player, own), ("cancel", reference or "", round_id)
         mine = self.model.records.get(key)
-        if mine is not None:
+        if refuses(accept, player):
+            expected = Outcome.CURRENCY
+        elif mine is not None:
             expected = (
                 Outcome.CONFLICT
                 if mine.fingerprint != fp
@@ -183,7 +242,7 @@ class WalletMachine(RuleBasedStateMachine):
             expected = self.model.reverse("igamingace", player, references, named=reference)
             self.model.records[key] = Record("X", fingerprint=fp, outcome=expected.value)
         result = self.wallet.rollback(
-            "igamingace", player, reference or "", own_tx=own, kind="cancel", round_id=round_id
+            "igamingace", player, reference or "", own_tx=own, kind="cancel", round_id=round_id, currency=accept
         )
         self.check(result.outcome, expected)
 
@@ -206,16 +265,15 @@ class WalletMachine(RuleBasedStateMachine):
         key=st.sampled_from(("k1", "k2", "k3")),
         amount=AMOUNTS.filter(bool),
         deposit=st.booleans(),
+        exp=EXPS,
     )
-    def cashier(self, player: str, key: str, amount: int, deposit: bool) -> None:
-        fp = ("deposit", 0, amount, "") if deposit else ("withdrawal", amount, 0, "")
+    def cashier(self, player: str, key: str, amount: int, deposit: bool, exp: int | None) -> None:
+        """A deposit or withdrawal: never refused for a block, a withdrawal still needs the funds."""
+        exp = UNIT[player] if exp is None else exp
         bet, win = (0, amount) if deposit else (amount, 0)
-        expected = self.model.move("cashier", player, key, fp, bet, win, checks=False)
-        if expected is Outcome.OK and not deposit and self.model.balance[player] < 0:
-            self.model.balance[player] += amount  # withdrawals check funds even for the cashier
-            del self.model.records[("cashier", player, key)]
-            expected = Outcome.NO_FUNDS
-        move = Move("cashier", player, key, bet=bet, win=win, check_blocked=False)
+        fp = ("deposit" if deposit else "withdrawal", bet, win, "", exp)
+        expected = self.model.move(("cashier", player, key), fp, (bet, win, exp))
+        move = Move("cashier", player, key, bet=bet, win=win, exp=exp, check_blocked=False)
         result = self.wallet.credit(move, kind="deposit") if deposit else self.wallet.debit(move, kind="withdrawal")
         self.check(result.outcome, expected)
 

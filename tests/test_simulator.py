@@ -62,14 +62,36 @@ def agent_service(prefix: str, tmp_path: Path) -> Iterator[str]:
     )
 
 
-def _simulate(url: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {
-        **os.environ,
-        "GITSLOTPARK_AGENT_ID": "sim-agent",
-        "GITSLOTPARK_SECRET_KEY": "sim-secret",
-        "IGAMINGACE_API_TOKEN": "sim-token",
-        "OPERATOR_API_KEY": KEY,
-    }
+ACCOUNTS = {
+    "GITSLOTPARK_ACCOUNTS": "eur:EUR,jpy:JPY",
+    "GITSLOTPARK_AGENT_ID_EUR": "agent-eur",
+    "GITSLOTPARK_SECRET_KEY_EUR": "secret-eur",
+    "GITSLOTPARK_AGENT_ID_JPY": "agent-jpy",
+    "GITSLOTPARK_SECRET_KEY_JPY": "secret-jpy",
+    "IGAMINGACE_ACCOUNTS": "eur:EUR,btc:BTC",
+    "IGAMINGACE_API_TOKEN_EUR": "token-eur",
+    "IGAMINGACE_API_TOKEN_BTC": "token-btc",
+    "WALLET_CURRENCIES": "BTC:8",
+}
+
+
+@pytest.fixture
+def accounts_service(prefix: str, tmp_path: Path) -> Iterator[str]:
+    yield from _gunicorn(prefix, tmp_path, **ACCOUNTS)
+
+
+def _simulate(url: str, *args: str, accounts: bool = False) -> subprocess.CompletedProcess[str]:
+    keys = (
+        ACCOUNTS
+        if accounts
+        else {
+            "GITSLOTPARK_AGENT_ID": "sim-agent",
+            "GITSLOTPARK_SECRET_KEY": "sim-secret",
+            "IGAMINGACE_API_TOKEN": "sim-token",
+        }
+    )
+    plain = ("GITSLOTPARK_AGENT_ID", "GITSLOTPARK_SECRET_KEY", "IGAMINGACE_API_TOKEN")
+    env = {**{k: v for k, v in os.environ.items() if k not in plain}, **keys, "OPERATOR_API_KEY": KEY}
     return subprocess.run(
         [str(BIN / "wallet"), "simulate", "--url", url, *args],
         env=env,
@@ -80,19 +102,61 @@ def _simulate(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.mark.parametrize("flavour", ["gitslotpark", "igamingace"])
-def test_suite_passes(service: str, flavour: str) -> None:
-    """Every conformance scenario passes against gunicorn, none skipped (the operator API is given)."""
+@pytest.mark.parametrize(
+    ("flavour", "summary"),
+    [
+        ("gitslotpark", "22 passed, 0 failed, 0 skipped"),
+        # The single iGamingAce account takes every currency: no foreign player to refuse.
+        ("igamingace", "21 passed, 0 failed, 1 skipped"),
+    ],
+)
+def test_suite_passes(service: str, flavour: str, summary: str) -> None:
+    """Every conformance scenario passes against gunicorn (the operator API is given)."""
     run = _simulate(service, "--provider", flavour, "--player", f"conf-{flavour}")
     assert run.returncode == 0, run.stdout + run.stderr
-    assert run.stdout.strip().endswith("21 passed, 0 failed, 0 skipped")
+    assert run.stdout.strip().endswith(summary)
+    assert "player of another currency" in run.stdout
 
 
 def test_suite_passes_agent_dialect(agent_service: str) -> None:
     """The agent-style dialect passes the same suite."""
     run = _simulate(agent_service, "--provider", "gitslotpark-agent", "--player", "conf-agent")
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "21 passed, 0 failed" in run.stdout
+    assert "22 passed, 0 failed" in run.stdout
+
+
+@pytest.mark.parametrize(
+    ("flavour", "account", "currency"), [("gitslotpark", "jpy", "JPY"), ("igamingace", "btc", "BTC")]
+)
+def test_suite_passes_for_a_named_account(accounts_service: str, flavour: str, account: str, currency: str) -> None:
+    """--account: that account's keys, URL and currency (yen, satoshis); its USD player is refused."""
+    run = _simulate(accounts_service, "--provider", flavour, "--account", account, accounts=True)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert f"account {account} at {accounts_service}, {currency} players" in run.stdout
+    assert run.stdout.strip().endswith("22 passed, 0 failed, 0 skipped")
+
+
+def test_suite_against_the_wrong_account_fails(accounts_service: str) -> None:
+    """The EUR account's keys sent to the BTC account's URL: the suite fails (refused signatures)."""
+    env = {**ACCOUNTS, "IGAMINGACE_API_TOKEN_BTC": "token-eur"}
+    run = subprocess.run(
+        [str(BIN / "wallet"), "simulate", "--url", accounts_service, "--provider", "igamingace", "--account", "btc"],
+        env={**os.environ, **env, "OPERATOR_API_KEY": KEY},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 1
+    assert "FAIL  AssertionError: expected OK, got BAD_SIGN" in run.stdout
+
+
+def test_unknown_account_is_one_line() -> None:
+    """--account that the environment does not define: one line naming it, exit 1, no traceback."""
+    run = _simulate("http://127.0.0.1:9", "--account", "gbp", accounts=True)
+    assert run.returncode == 1
+    assert "--account gbp: not in GITSLOTPARK_ACCOUNTS" in run.stderr
+    assert "Traceback" not in run.stderr
 
 
 def test_play_conserves_money(service: str) -> None:

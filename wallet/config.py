@@ -119,6 +119,13 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     )
 
 
+def provider_accounts(env: Mapping[str, str] | None = None) -> dict[str, tuple[GitSlotPark | IGamingAce, ...]]:
+    """Each provider's accounts as the service reads them (the demo ones when none are set): for tools."""
+    env = os.environ if env is None else env
+    money.configure(_currencies(env))
+    return {"gitslotpark": _gitslotpark(env, True), "igamingace": _igamingace(env, True)}
+
+
 def _database_url(env: Mapping[str, str]) -> str:
     url = _get(env, "DATABASE_URL")
     if url is None:

@@ -10,7 +10,8 @@ import click
 import requests
 
 from wallet import config
-from wallet.core.money import format_amount
+from wallet.core import money
+from wallet.errors import ConfigError
 from wallet.sim import play as playing
 from wallet.sim import suite
 from wallet.sim.operator import OperatorApi
@@ -19,16 +20,68 @@ from wallet.sim.providers import GitSlotPark, GitSlotParkAgent, IGamingAce, Prov
 FLAVOURS = ("gitslotpark", "gitslotpark-agent", "igamingace")
 
 
-def _provider(flavour: str, url: str, agent: str, secret: str, token: str) -> Provider:
-    if flavour == "igamingace":
-        return IGamingAce(url, token)
-    return (GitSlotParkAgent if flavour == "gitslotpark-agent" else GitSlotPark)(url, agent, secret)
+def _provider(
+    flavour: str, url: str, keys: tuple[str, str, str], account: str | None, currency: str | None
+) -> Provider:
+    """The provider side: the named account's credentials, currency and URL, else the given keys."""
+    family = "igamingace" if flavour == "igamingace" else "gitslotpark"
+    chosen = _account(family, account) if account else None
+    held = chosen.currency if chosen else None
+    if held and currency and currency != held:
+        raise click.ClickException(f"--currency {currency}: account {account} holds {held}")
+    currency = currency or held or "EUR"
+    exp = money.exponent(currency)
+    if exp is None:
+        raise click.ClickException(f"--currency {currency}: unknown (ISO 4217, or set WALLET_CURRENCIES)")
+    agent, secret, token = keys
+    provider: Provider
+    if isinstance(chosen, config.IGamingAce):
+        provider = IGamingAce(url, chosen.api_token, currency, exp, account=chosen.name)
+    elif flavour == "igamingace":
+        provider = IGamingAce(url, token, currency, exp)
+    else:
+        if isinstance(chosen, config.GitSlotPark):
+            agent, secret = chosen.agent_id, chosen.secret_key
+        provider = (GitSlotParkAgent if flavour == "gitslotpark-agent" else GitSlotPark)(
+            url, agent, secret, currency, exp
+        )
+    provider.foreign = _foreign(family, held)
+    return provider
+
+
+def _account(family: str, name: str) -> config.GitSlotPark | config.IGamingAce:
+    try:
+        accounts = config.provider_accounts()[family]
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+    found = next((a for a in accounts if a.name and a.name == name.lower()), None)
+    if found is None:
+        raise click.ClickException(f"--account {name}: not in {family.upper()}_ACCOUNTS")
+    return found
+
+
+def _foreign(family: str, held: str | None) -> str | None:
+    """A currency the account must refuse: another than its own; for GitSlotPark's single
+    account, one with three decimals (its wire has two); None when it takes every currency."""
+    if held is not None:
+        return "USD" if held != "USD" else "EUR"
+    return "BHD" if family == "gitslotpark" else None
 
 
 @click.command()
 @click.option("--url", default="http://127.0.0.1:8000", show_default=True, help="The wallet's base URL.")
 @click.option("--provider", "flavour", type=click.Choice(FLAVOURS), default="gitslotpark", show_default=True)
-@click.option("--player", default="sim-player", show_default=True, help="Test player id (a prefix in --play).")
+@click.option(
+    "--player",
+    default=None,
+    help="Test player id (a prefix in --play)  [default: sim-player, sim-player-<currency> for another than EUR]",
+)
+@click.option(
+    "--account",
+    default=None,
+    help="A named account of GITSLOTPARK_ACCOUNTS / IGAMINGACE_ACCOUNTS: its keys, currency and URL.",
+)
+@click.option("--currency", default=None, help="The test players' currency  [default: the account's, else EUR]")
 @click.option("--suite", "mode", flag_value="suite", default=True, help="Run the conformance suite (default).")
 @click.option("--play", "mode", flag_value="play", help="Simulate players playing rounds.")
 @click.option("--agent-id", envvar="GITSLOTPARK_AGENT_ID", default=config.DEMO_GITSLOTPARK_AGENT)
@@ -53,7 +106,9 @@ def simulate(**options: Any) -> None:
 def _simulate(
     url: str,
     flavour: str,
-    player: str,
+    player: str | None,
+    account: str | None,
+    currency: str | None,
     mode: str,
     agent_id: str,
     secret: str,
@@ -67,12 +122,14 @@ def _simulate(
     duplicate_rate: float,
     rollback_rate: float,
 ) -> None:
+    provider = _provider(flavour, url, (agent_id, secret, token), account, currency)
     requests.get(f"{url.rstrip('/')}/healthz", timeout=5)  # unreachable: one clear line, not 21 failures
-    provider = _provider(flavour, url, agent_id, secret, token)
+    player = player or ("sim-player" if provider.currency == "EUR" else f"sim-player-{provider.currency.lower()}")
     ops = OperatorApi(url, api_key) if api_key else None
     if mode == "suite":
         results = suite.run_suite(suite.prepare(provider, player, ops))
-        click.echo(f"conformance suite: {flavour} at {url}")
+        where = f"account {account} " if account else ""
+        click.echo(f"conformance suite: {flavour} {where}at {url}, {provider.currency} players")
         click.echo(suite.table(results))
         sys.exit(1 if any(status == "FAIL" for _, status, _ in results) else 0)
     rates = playing.Rates(retry_rate, duplicate_rate, rollback_rate)
@@ -91,8 +148,8 @@ def _play(
 ) -> None:
     names = [f"{prefix}-{i}" for i in range(count)] if ops else [prefix]
     for name in names if ops else []:
-        ops.ensure_player(name)  # type: ignore[union-attr]
-        ops.deposit(name, "1000.00")  # type: ignore[union-attr]
+        ops.ensure_player(name, provider.currency)  # type: ignore[union-attr]
+        ops.deposit(name, provider.shown(100_000))  # type: ignore[union-attr]
         ops.sign_in(name)  # type: ignore[union-attr]
     opening = {name: _balance(provider, name) for name in names}
     with click.progressbar(length=int(seconds * 10), label=f"playing {len(names)} players", file=sys.stderr) as bar:
@@ -120,7 +177,7 @@ def _report(
     for name in names:
         expected, actual = opening[name] + tally.applied[name], _balance(provider, name)
         if actual != expected:
-            wrong.append(f"  {name}: expected {format_amount(expected)}, wallet says {format_amount(actual)}")
+            wrong.append(f"  {name}: expected {provider.shown(expected)}, wallet says {provider.shown(actual)}")
     lat = tally.latencies
     click.echo(
         f"calls: {len(lat)} in {seconds:.0f} s = {len(lat) / seconds:.0f}/s; latency ms p50 "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from decimal import Decimal
 from typing import Any
 
 import requests
@@ -37,7 +38,7 @@ class OperatorApi:
 
     def withdraw_all(self, player: str) -> None:
         balance = self.player(player)["balance"]
-        if not balance.startswith("-") and balance != "0.00":
+        if Decimal(balance) > 0:
             key = f"sim-{uuid.uuid4().hex}"
             self._call(
                 "POST",

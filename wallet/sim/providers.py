@@ -20,6 +20,7 @@ from typing import Any, ClassVar
 import requests
 
 from wallet.core.money import format_amount
+from wallet.wire import Number
 
 GSP_CODES = {
     0: "OK",
@@ -56,22 +57,34 @@ class Answer:
     raw: Any = None
 
 
-def _minor(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    return int(Decimal(str(value)) * 100)
-
-
 class Provider(ABC):
-    """Base: a pooled HTTP session and timing. Subclasses build and sign the bodies."""
+    """Base: a pooled HTTP session and timing. Subclasses build and sign the bodies.
+
+    Amounts are minor units of ``currency`` (``exp`` decimals), the test players' currency.
+    """
 
     name = ""
     #: How the provider reports a blocked player's bet (iGamingAce has no blocked code).
     blocked_code = "BLOCKED"
+    #: How it refuses a player whose currency is not the account's.
+    currency_code = "CURRENCY"
 
-    def __init__(self, base_url: str, timeout: float = 5.0) -> None:
+    def __init__(self, base_url: str, currency: str = "EUR", exp: int = 2, timeout: float = 5.0) -> None:
         self.base_url, self.timeout = base_url.rstrip("/"), timeout
+        self.currency, self.exp = currency, exp
+        #: A currency this account refuses (None: it takes every currency); set by the caller.
+        self.foreign: str | None = None
         self.http = requests.Session()
+
+    def minor(self, value: Any) -> int | None:
+        """A wire amount as minor units of the players' currency."""
+        if value is None or isinstance(value, bool):
+            return None
+        return int(Decimal(str(value)).scaleb(self.exp))
+
+    def shown(self, minor: int) -> str:
+        """Minor units as the operator API writes them."""
+        return format_amount(minor, self.exp)
 
     def _send(self, url: str, body: bytes, headers: dict[str, str]) -> tuple[int, Any, float]:
         started = time.perf_counter()
@@ -115,9 +128,10 @@ class GitSlotPark(Provider):
 
     name = "gitslotpark"
     result_key = "result"
+    currency_code = "BAD_AGENT"
 
-    def __init__(self, base_url: str, agent: str, secret: str, timeout: float = 5.0) -> None:
-        super().__init__(base_url, timeout)
+    def __init__(self, base_url: str, agent: str, secret: str, currency: str = "EUR", exp: int = 2) -> None:
+        super().__init__(base_url, currency, exp)
         self.agent, self.secret = agent, secret
 
     def sign(self, *parts: object) -> str:
@@ -133,7 +147,7 @@ class GitSlotPark(Provider):
             return Answer(f"HTTP {status}", None, seconds, payload)
         result = payload.get(self.result_key)
         code = GSP_CODES.get(result, "ERROR") if isinstance(result, int) else "ERROR"
-        return Answer(code, _minor(payload.get("balance")), seconds, payload)
+        return Answer(code, self.minor(payload.get("balance")), seconds, payload)
 
     def balance(self, player: str) -> Answer:
         return self.call("GetBalance", {"agentID": self.agent, "userID": player}, self.sign(self.agent, player))
@@ -150,8 +164,12 @@ class GitSlotPark(Provider):
         round_id: str,
         sent: dict[str, int] | None = None,
     ) -> Answer:
-        """A signed money call; ``sent`` replaces the amounts in the body after signing (tampering)."""
-        shown = {name: format_amount(value) for name, value in (sent or amounts).items()}
+        """A signed money call; ``sent`` replaces the amounts in the body after signing (tampering).
+
+        GitSlotPark's wire has two decimals whatever the currency: amounts go in hundredths.
+        """
+        scale = 10 ** (2 - self.exp)
+        shown = {name: format_amount(value * scale) for name, value in (sent or amounts).items()}
         body = {
             "agentID": self.agent,
             "userID": player,
@@ -160,7 +178,7 @@ class GitSlotPark(Provider):
             "roundID": round_id,
             **self.extra,
         }
-        parts = (*(Cents(v) for v in amounts.values()), tx, round_id, *self.extra.values())
+        parts = (*(Cents(v * scale) for v in amounts.values()), tx, round_id, *self.extra.values())
         return self.call(operation, body, self.sign(self.agent, player, *parts))
 
     def bet(self, player: str, amount: int, tx: str, round_id: str) -> Answer:
@@ -202,9 +220,9 @@ class IGamingAce(Provider):
     name = "igamingace"
     blocked_code = "NO_SESSION"
 
-    def __init__(self, base_url: str, token: str, currency: str = "EUR", timeout: float = 5.0) -> None:
-        super().__init__(base_url, timeout)
-        self.token, self.currency = token, currency
+    def __init__(self, base_url: str, token: str, currency: str = "EUR", exp: int = 2, account: str = "") -> None:
+        super().__init__(base_url, currency, exp)
+        self.token, self.path = token, f"/igamingace/{account}" if account else "/igamingace"
         self._mac = hmac.new(token.encode(), digestmod=hashlib.sha512)
 
     def send(self, fields: dict[str, Any], signature: str | None = None, raw: bytes | None = None) -> Answer:
@@ -214,11 +232,15 @@ class IGamingAce(Provider):
             mac = self._mac.copy()
             mac.update(",".join(_ace_value(body[k]) for k in sorted(body)).encode())
             signature = base64.b64encode(mac.digest()).decode()
-        status, payload, seconds = self._send(f"{self.base_url}/igamingace", text, {"X-Request-Signature": signature})
+        status, payload, seconds = self._send(self.base_url + self.path, text, {"X-Request-Signature": signature})
         if status != 200 or not isinstance(payload, dict):
             return Answer(f"HTTP {status}", None, seconds, payload)
         status_code = str(payload.get("statusCode"))
-        return Answer(ACE_CODES.get(status_code, "ERROR"), _minor(payload.get("balance")), seconds, payload)
+        return Answer(ACE_CODES.get(status_code, "ERROR"), self.minor(payload.get("balance")), seconds, payload)
+
+    def amount(self, minor: int) -> Number:
+        """A JSON number with the currency's decimals (signed as written)."""
+        return Number(format_amount(minor, self.exp))
 
     def balance(self, player: str) -> Answer:
         return self.send({"command": "balance", "playerId": player})
@@ -233,7 +255,7 @@ class IGamingAce(Provider):
                 "providerId": "sim",
                 "gameCode": "sim-slot",
                 "currency": self.currency,
-                "amount": Cents(amount),
+                "amount": self.amount(amount),
                 "isBonusBusy": False,
                 "bonusId": None,
             }
@@ -248,7 +270,7 @@ class IGamingAce(Provider):
                 "roundId": _int_id(round_id),
                 "providerId": "sim",
                 "gameCode": "sim-slot",
-                "amount": Cents(amount),
+                "amount": self.amount(amount),
                 "isRoundFinished": True,
                 "bonusId": None,
             }
@@ -263,8 +285,8 @@ class IGamingAce(Provider):
                 "roundId": _int_id(round_id),
                 "providerId": "sim",
                 "gameCode": "sim-slot",
-                "betAmount": Cents(bet),
-                "winAmount": Cents(win),
+                "betAmount": self.amount(bet),
+                "winAmount": self.amount(win),
                 "bonusId": None,
             }
         )
@@ -291,17 +313,17 @@ class IGamingAce(Provider):
 
 
 class Cents(int):
-    """An amount in minor units that goes on the wire as a two-decimal number."""
+    """A GitSlotPark amount in hundredths, signed as a two-decimal number."""
 
 
 def _ace_value(value: Any) -> str:
     if isinstance(value, bool) or value is None:
         return json.dumps(value)
-    return format_amount(value) if isinstance(value, Cents) else str(value)
+    return str(value)
 
 
 def _ace_json(body: dict[str, Any]) -> bytes:
-    parts = [f"{json.dumps(k)}:{format_amount(v) if isinstance(v, Cents) else json.dumps(v)}" for k, v in body.items()]
+    parts = [f"{json.dumps(k)}:{v if isinstance(v, Number) else json.dumps(v)}" for k, v in body.items()]
     return ("{" + ",".join(parts) + "}").encode()
 
 

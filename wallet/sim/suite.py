@@ -40,16 +40,17 @@ class Context:
             raise AssertionError("balance missing from the answer")
         return answer.balance
 
-    def fresh_player(self, suffix: str, amount: str) -> str:
-        """A player of this run with exactly ``amount`` (needs the operator API)."""
+    def fresh_player(self, suffix: str, amount: int, currency: str | None = None) -> str:
+        """A player of this run holding exactly ``amount`` minor units (needs the operator API);
+        in the provider's currency unless another is named (then ``amount`` is in whole units)."""
         if self.ops is None:
             raise Skip("needs the operator API (--api-key)")
         player = f"{self.player}-{suffix}"
-        self.ops.ensure_player(player)
+        self.ops.ensure_player(player, currency or self.provider.currency)
         self.ops.set_status(player, "active")
         self.ops.withdraw_all(player)
-        if amount != "0.00":
-            self.ops.deposit(player, amount)
+        if amount:
+            self.ops.deposit(player, str(amount) if currency else self.provider.shown(amount))
         self.ops.sign_in(player)
         return player
 
@@ -157,7 +158,7 @@ def _conflict(c: Context) -> None:
 
 @scenario("same transaction id for two players")
 def _two_players(c: Context) -> None:
-    other = c.fresh_player("b", "5.00")
+    other = c.fresh_player("b", 500)
     before = c.balance()
     expect(c.provider.bet(c.player, 100, c.tx("shared"), c.tx("r-shared")), "OK")
     expect_equal(c.provider.bet(other, 100, c.tx("shared"), c.tx("r-shared")).balance, 400, "other's balance")
@@ -221,7 +222,7 @@ def _malformed(c: Context) -> None:
 
 @scenario("blocked player")
 def _blocked(c: Context) -> None:
-    player = c.fresh_player("blocked", "5.00")
+    player = c.fresh_player("blocked", 500)
     assert c.ops is not None
     c.ops.set_status(player, "blocked")
     try:
@@ -231,9 +232,20 @@ def _blocked(c: Context) -> None:
         c.ops.set_status(player, "active")
 
 
+@scenario("player of another currency")
+def _other_currency(c: Context) -> None:
+    if c.provider.foreign is None:
+        raise Skip(f"the account takes every currency ({c.provider.currency} players here)")
+    player = c.fresh_player(c.provider.foreign.lower(), 5, currency=c.provider.foreign)
+    assert c.ops is not None
+    before = c.ops.player(player)["balance"]
+    expect(c.provider.bet(player, 100, c.tx("foreign"), c.tx("r-foreign")), c.provider.currency_code)
+    expect_equal(c.ops.player(player)["balance"], before, "that player's balance")
+
+
 @scenario("20 concurrent bets on one player")
 def _concurrent_bets(c: Context) -> None:
-    player = c.fresh_player("race", "10.00")
+    player = c.fresh_player("race", 1000)
     answers = _together(20, lambda i: c.provider.bet(player, 100, c.tx(f"race-{i}"), c.tx("r-race")))
     expect_equal(sum(a.code == "OK" for a in answers), 10, "bets accepted from a 10.00 balance")
     expect_equal(sum(a.code == "NO_FUNDS" for a in answers), 10, "bets refused")
@@ -254,9 +266,9 @@ def _together(count: int, call: Callable[[int], Answer]) -> list[Answer]:
 def prepare(provider: Provider, player: str, ops: OperatorApi | None) -> Context:
     """The context of a run; with the operator API the player is created, funded and signed in."""
     if ops is not None:
-        ops.ensure_player(player)
+        ops.ensure_player(player, provider.currency)
         ops.set_status(player, "active")
-        ops.deposit(player, "100.00")
+        ops.deposit(player, provider.shown(10_000))
         ops.sign_in(player)
     return Context(provider, player, ops, run=uuid.uuid4().hex[:10])
 
