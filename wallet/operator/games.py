@@ -17,13 +17,13 @@ from wallet.core.wallet import Outcome
 from wallet.fields import Currency
 from wallet.ledger.db import ledger_entries as le
 from wallet.operator import api as operator_api
-from wallet.providers.gitslotpark.client import LANGUAGES
-from wallet.providers.platform import PlatformError
+from wallet.providers import find, names
+from wallet.providers.platform import BadLaunch, PlatformError
 
 bp = Blueprint("games", __name__)
 operator_api.bp.register_blueprint(bp)  # under /api/v1, behind the operator key
 
-PROVIDERS = ("gitslotpark", "igamingace")
+PROVIDERS = names()
 
 
 class Launch(operator_api.Strict):
@@ -31,7 +31,7 @@ class Launch(operator_api.Strict):
     game_id = fields.String(data_key="gameId", required=True, validate=validate.Length(1, 128))
     language = fields.String(load_default="en", validate=validate.Length(2, 5))
     return_url = fields.Url(data_key="returnUrl", load_default="", require_tld=False)
-    provider_id = fields.String(data_key="providerId", load_default=None)  # iGamingAce only
+    provider_id = fields.String(data_key="providerId", load_default=None)  # iGamingAce's game provider
     is_streamer = fields.Boolean(data_key="isStreamer", load_default=False, truthy={True}, falsy={False})
 
 
@@ -77,16 +77,10 @@ def launch(player: str) -> Response:
     """A fresh launch URL; the game session opens only once the provider gave one (never half-open)."""
     data = operator_api.load_body(_launch)
     currency = _active_player(player)
-    if data["provider"] == "gitslotpark":
-        if data["language"] not in LANGUAGES:
-            raise operator_api.ApiError(422, "invalid_fields", f"language: one of {', '.join(sorted(LANGUAGES))}")
-        url = client("gitslotpark", currency).launch(player, data["game_id"], data["language"])
-    else:
-        if not data["provider_id"]:
-            raise operator_api.ApiError(422, "invalid_fields", "providerId: required for igamingace")
-        url = client("igamingace", currency).launch(
-            player, data["provider_id"], data["game_id"], data["language"], data["return_url"], data["is_streamer"]
-        )
+    try:
+        url = client(data["provider"], currency).open_game(player, data)
+    except BadLaunch as exc:
+        raise operator_api.ApiError(422, "invalid_fields", str(exc)) from exc
     seconds = services().settings.session_seconds
     services().wallet.open_session(player, seconds)
     return wire.json_response({"url": url, "provider": data["provider"], "session_expires_in": seconds})
@@ -109,8 +103,7 @@ def games() -> Response:
     fresh_for = services().settings.catalog_refresh
     if catalog is None or time.time() - catalog["fetched"] > fresh_for:
         try:
-            platform = client(provider, currency)
-            items = platform.games() if provider == "gitslotpark" else platform.providers()
+            items = client(provider, currency).catalog()
         except PlatformError:
             if catalog is None:
                 raise
@@ -156,10 +149,10 @@ def list_free_spins(player: str) -> Response:
 
 
 def _free_spin_callbacks(player: str, grant: dict[str, Any]) -> int:
-    """Free-spin callbacks in the ledger tied to this grant: iGamingAce names the grant (bonusId);
-    GitSlotPark only flags free spins, so its are those of the player since the grant."""
+    """Free-spin callbacks in the ledger tied to this grant: where the provider names the grant
+    (iGamingAce's bonusId) those; else (GitSlotPark) the player's free spins since the grant."""
     query = sa.select(sa.func.count()).where(le.c.player == player, le.c.provider == grant["provider"])
-    if grant["provider"] == "igamingace":
+    if find(grant["provider"]).names_grants:
         query = query.where(le.c.bonus == grant["id"])
     else:
         since = datetime.fromtimestamp(grant["granted_at"], tz=UTC)

@@ -26,6 +26,15 @@ class Provider:
     init_app: Callable[[Flask, tuple[Any, ...], Wallet], None]  # serve the accounts' callbacks
     client: Callable[[Any, requests.Session, float, Store], Any]  # an account's platform client, or None
     openapi: Callable[[Any, tuple[Any, ...]], None]  # add its callback paths to the OpenAPI document
+    names_grants: bool = False  # its free-spin callbacks name the grant (else: flagged free spins only)
+
+
+def names() -> tuple[str, ...]:
+    return tuple(provider.name for provider in registry())
+
+
+def find(name: str) -> Provider:
+    return next(provider for provider in registry() if provider.name == name)
 
 
 def registry() -> tuple[Provider, ...]:

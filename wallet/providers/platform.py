@@ -34,6 +34,10 @@ class PlatformError(WalletError):
         self.provider = provider
 
 
+class BadLaunch(ValueError):
+    """A launch field this provider needs is missing or not one it takes (the message names it)."""
+
+
 class PlatformTimeout(PlatformError):
     """No answer in time."""
 

@@ -9,7 +9,7 @@ from typing import Any
 import requests
 
 from wallet.config import GitSlotPark
-from wallet.providers.platform import PlatformError, PlatformRejected, call_json
+from wallet.providers.platform import BadLaunch, PlatformError, PlatformRejected, call_json
 
 PROVIDER = "gitslotpark"
 LANGUAGES = frozenset({"en", "fr", "de", "it", "kr", "tr", "pt", "id", "es", "zh", "uk", "ru"})
@@ -44,6 +44,16 @@ class GitSlotParkClient:
             hint = " (check GITSLOTPARK_API_TOKEN)" if code == 7 else ""
             raise PlatformRejected(PROVIDER, code, f"{reply.get('message') or 'no message'}{hint}")
         return dict(reply)
+
+    def open_game(self, user: str, launch: dict[str, Any]) -> str:
+        """A game URL for the operator API's launch fields (gameId, language)."""
+        if launch["language"] not in LANGUAGES:
+            raise BadLaunch(f"language: one of {', '.join(sorted(LANGUAGES))}")
+        return self.launch(user, launch["game_id"], launch["language"])
+
+    def catalog(self) -> list[dict[str, Any]]:
+        """What the operator API lists as this provider's catalog: its games."""
+        return self.games()
 
     def games(self) -> list[dict[str, Any]]:
         reply = self._post("/gameList", {}, "", safe=True)

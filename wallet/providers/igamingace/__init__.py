@@ -12,4 +12,5 @@ PROVIDER = Provider(
     init_app=callbacks.init_app,
     client=IGamingAceClient,
     openapi=openapi.paths,
+    names_grants=True,
 )

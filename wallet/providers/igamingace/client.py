@@ -13,7 +13,7 @@ import requests
 
 from wallet.config import IGamingAce
 from wallet.core.store import Store
-from wallet.providers.platform import PlatformBusy, PlatformError, PlatformRejected, backing_off, call_json
+from wallet.providers.platform import BadLaunch, PlatformBusy, PlatformError, PlatformRejected, backing_off, call_json
 
 PROVIDER = "igamingace"
 SERVER_IS_BUSY = 1018
@@ -48,6 +48,17 @@ class IGamingAceClient:
         if code == SERVER_IS_BUSY or "SERVER_IS_BUSY" in message:
             raise PlatformBusy(PROVIDER, "SERVER_IS_BUSY")
         raise PlatformRejected(PROVIDER, code if code is not None else "?", message)
+
+    def open_game(self, player: str, launch: dict[str, Any]) -> str:
+        """A game URL for the operator API's launch fields (providerId and gameId, language, ...)."""
+        if not launch["provider_id"]:
+            raise BadLaunch("providerId: required for igamingace")
+        args = (launch["provider_id"], launch["game_id"], launch["language"], launch["return_url"])
+        return self.launch(player, *args, launch["is_streamer"])
+
+    def catalog(self) -> list[Any]:
+        """What the operator API lists as this provider's catalog: its game providers."""
+        return self.providers()
 
     def launch(
         self, player: str, provider_id: str, game: str, language: str, return_url: str, streamer: bool = False
