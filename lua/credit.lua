@@ -13,7 +13,7 @@ ARGV[2]  transaction id
 ARGV[3]  aged-id probe of ARGV[2], 'h1:h2' ('' = do not check the filter)
 ARGV[4]  fingerprint of the request
 ARGV[5]  amount, minor units at exponent ARGV[9], integer >= 0
-ARGV[6]  ledger kind (win, deposit)
+ARGV[6]  ledger kind (win, deposit, adjustment)
 ARGV[7]  journal metadata, one JSON array (see _shared and wallet/journal.py)
 ARGV[8]  the caller's currency condition (see _shared): '', a digit, or a code
 ARGV[9]  exponent of ARGV[5] (converted to the account's unit, see _shared)

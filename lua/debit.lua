@@ -15,7 +15,7 @@ ARGV[4]  fingerprint of the request (equal fingerprints = the same request)
 ARGV[5]  amount, minor units at exponent ARGV[11], integer >= 0 (0 for a free spin: the provider pays)
 ARGV[6]  flags: B refuse a blocked player, S require an open session
 ARGV[7]  the caller's currency condition (see _shared): '', a digit, or a code
-ARGV[8]  ledger kind (bet, withdrawal)
+ARGV[8]  ledger kind (bet, withdrawal, adjustment)
 ARGV[9]  lifetime of the round index in seconds; 0 = do not index
 ARGV[10] journal metadata, one JSON array (see _shared and wallet/journal.py)
 ARGV[11] exponent of ARGV[5] (converted to the account's unit, see _shared)

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import io
 import json
 import logging
 import os
+import re
+import shutil
+import tempfile
 import threading
 import time
 import uuid
@@ -84,10 +88,28 @@ def _postgres_database() -> Iterator[str | None]:
     admin.dispose()
 
 
+@functools.cache
+def _sqlite_template() -> Path:
+    """A migrated SQLite file, made once per test session: each app starts from a copy (the
+    operator API audits into SQL, so every app needs its tables)."""
+    path = Path(tempfile.mkdtemp(prefix="wallet-sql-")) / "template.db"
+    engine = sa.create_engine(f"sqlite:///{path}")
+    db.migrate(engine)
+    engine.dispose()
+    return path
+
+
+def fresh_sqlite(folder: Path | None = None) -> str:
+    """The URL of a new migrated SQLite database (in ``folder``, else a temporary one)."""
+    path = (folder or Path(tempfile.mkdtemp(prefix="wallet-sql-"))) / "wallet.db"
+    shutil.copyfile(_sqlite_template(), path)
+    return f"sqlite:///{path}"
+
+
 @pytest.fixture
 def database_url(tmp_path: Path, _postgres_database: str | None) -> str:
-    """This test's SQL database: a SQLite file, or the session's PostgreSQL database."""
-    return _postgres_database or f"sqlite:///{tmp_path / 'wallet.db'}"
+    """This test's SQL database, migrated: a SQLite file, or the session's PostgreSQL database."""
+    return _postgres_database or fresh_sqlite(tmp_path)
 
 
 @pytest.fixture
@@ -102,7 +124,7 @@ def engine(app: Flask) -> Iterator[Engine]:
     engine.dispose()
 
 
-def make_env(prefix: str, database_url: str = "sqlite://", **overrides: str) -> dict[str, str]:
+def make_env(prefix: str, database_url: str | None = None, **overrides: str) -> dict[str, str]:
     env = {
         "REDIS_URL": REAL_REDIS_URL or "redis://fakeredis.invalid:6379/0",
         "OPERATOR_API_KEY": OPERATOR_KEY,
@@ -110,7 +132,7 @@ def make_env(prefix: str, database_url: str = "sqlite://", **overrides: str) -> 
         "GITSLOTPARK_SECRET_KEY": SECRET,
         "WALLET_KEY_PREFIX": prefix,
         "IGAMINGACE_API_TOKEN": ACE_TOKEN,
-        "DATABASE_URL": database_url,
+        "DATABASE_URL": database_url or fresh_sqlite(),
     }
     env.update(overrides)
     return env
@@ -119,6 +141,9 @@ def make_env(prefix: str, database_url: str = "sqlite://", **overrides: str) -> 
 @pytest.fixture
 def app(redis_client: redis.Redis, prefix: str, database_url: str) -> Iterator[Flask]:
     app = create_app(make_env(prefix, database_url), client=redis_client)
+    with app.extensions["wallet"].db.begin() as conn:  # PostgreSQL's are shared by the test session
+        for table in (db.audit_log, db.api_keys, db.staff_users):
+            conn.execute(table.delete())
     yield app
     app.extensions["wallet"].db.dispose()
 
@@ -129,7 +154,7 @@ def client(app: Flask) -> FlaskClient:
 
 
 #: Journal entries that record a balance change (the others: open, status, marker).
-MONEY_KINDS = frozenset({"bet", "win", "betwin", "rollback", "cancel", "deposit", "withdrawal"})
+MONEY_KINDS = frozenset({"bet", "win", "betwin", "rollback", "cancel", "deposit", "withdrawal", "adjustment"})
 
 
 def money_entries(app: Flask, client: redis.Redis, player: str) -> list[dict[str, str]]:
@@ -137,6 +162,19 @@ def money_entries(app: Flask, client: redis.Redis, player: str) -> list[dict[str
     key = app.extensions["wallet"].store.keys(player).ledger
     entries = (journal.expand(e) for _, e in client.xrange(key))
     return [e for e in entries if e.get("player") == player and e["kind"] in MONEY_KINDS]
+
+
+def csrf_of(client: FlaskClient, page: str = "/backoffice/login") -> str:
+    """The CSRF token a back-office page puts in its forms."""
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(page).get_data(as_text=True))
+    assert found, f"no CSRF token on {page}"
+    return found[1]
+
+
+def sign_in(client: FlaskClient, name: str = "", password: str = OPERATOR_KEY, code: str = "") -> Any:
+    """Post the back-office login form (empty name: the operator key as password)."""
+    form = {"name": name, "password": password, "code": code, "csrf_token": csrf_of(client)}
+    return client.post("/backoffice/login", data=form)
 
 
 def old_player(store: Store, player: str, currency: str, hundredths: int) -> None:

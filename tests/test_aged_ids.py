@@ -16,7 +16,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
-from tests.conftest import OPERATOR_KEY, Ace, Operator, Provider, make_env
+from tests.conftest import OPERATOR_KEY, Ace, Operator, Provider, fresh_sqlite, make_env
 from tests.test_gitslotpark_agent_dialect import call as agent_call
 from wallet import create_app
 from wallet.core.records import fingerprint
@@ -227,7 +227,7 @@ def test_tombstones_of_earlier_versions_leave_redis_after_the_upgrade(
     """A database at revision 0002 with records tombstoned 'P' in Redis (as earlier versions left
     them for good): after `wallet migrate` the next prune pass removes every tombstone, and a
     replay of such an id is still answered as the first time."""
-    app = create_app(make_env(prefix, f"sqlite:///{tmp_path / 'old.db'}"), client=redis_client)
+    app = create_app(make_env(prefix, fresh_sqlite(tmp_path)), client=redis_client)
     engine, store = app.extensions["wallet"].db, app.extensions["wallet"].store
     db.migrate(engine)
     operator, gsp = Operator(app.test_client()), Provider(app.test_client())

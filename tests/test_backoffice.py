@@ -11,21 +11,19 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
-from tests.conftest import OPERATOR_KEY, Operator, Provider, make_env
+from tests.conftest import Operator, Provider, csrf_of, make_env, sign_in
 from wallet import create_app
 from wallet.ledger.snapshot import drain_once
 
 
 def _csrf(client: FlaskClient) -> str:
-    with client.session_transaction("/backoffice/") as session:
-        return str(session["csrf"])
+    return csrf_of(client, "/backoffice/")
 
 
 @pytest.fixture
 def office(client: FlaskClient, engine: Engine) -> FlaskClient:
-    """A client logged in to the back office (with its SQL store migrated)."""
-    response = client.post("/backoffice/login", data={"key": OPERATOR_KEY})
-    assert response.status_code == 302
+    """A client signed in to the back office with the operator key (with its SQL store migrated)."""
+    assert sign_in(client).status_code == 302
     return client
 
 
@@ -42,13 +40,13 @@ def test_sql_down_is_503_not_500(redis_client: redis.Redis, prefix: str) -> None
 def test_login_required_and_wrong_key(client: FlaskClient) -> None:
     """Pages redirect to the login; a wrong key is refused with a message."""
     assert client.get("/backoffice/").headers["Location"].startswith("/backoffice/login")
-    page = client.post("/backoffice/login", data={"key": "nope"}).get_data(as_text=True)
-    assert "That is not the operator key." in page
+    refused = sign_in(client, password="nope")
+    assert refused.status_code == 401 and "Wrong name, password or code." in refused.get_data(as_text=True)
 
 
 def test_session_cookie_scoped_to_back_office(client: FlaskClient, engine: Engine, gsp: Provider) -> None:
     """The login cookie is sent only to /backoffice; callbacks neither read nor set one."""
-    cookie = client.post("/backoffice/login", data={"key": OPERATOR_KEY}).headers["Set-Cookie"]
+    cookie = sign_in(client).headers["Set-Cookie"]
     assert "Path=/backoffice" in cookie and "HttpOnly" in cookie and "SameSite=Strict" in cookie
     answer = gsp.client.post("/gitslotpark/GetBalance", json={}, headers={"Cookie": cookie.split(";")[0]})
     assert "Set-Cookie" not in answer.headers
@@ -75,16 +73,16 @@ def test_search_and_player_page(
 def test_block_and_unblock(office: FlaskClient, operator: Operator, gsp: Provider) -> None:
     """The block button blocks bets exactly as the API's status does."""
     operator.create("p1", balance="5.00")
-    office.post("/backoffice/players/p1/status", data={"status": "blocked", "csrf": _csrf(office)})
+    office.post("/backoffice/players/p1/status", data={"status": "blocked", "csrf_token": _csrf(office)})
     assert gsp.withdraw("p1", "1.00", "t1")["result"] == 1
-    office.post("/backoffice/players/p1/status", data={"status": "active", "csrf": _csrf(office)})
+    office.post("/backoffice/players/p1/status", data={"status": "active", "csrf_token": _csrf(office)})
     assert gsp.withdraw("p1", "1.00", "t1")["result"] == 0
 
 
 def test_cashier_confirms_then_applies_once(office: FlaskClient, operator: Operator) -> None:
     """A deposit asks for confirmation first; confirming twice (a double click) applies it once."""
     operator.create("p1")
-    form = {"kind": "deposit", "amount": "25.00", "idempotency_key": "form-1", "csrf": _csrf(office)}
+    form = {"kind": "deposit", "amount": "25.00", "idempotency_key": "form-1", "csrf_token": _csrf(office)}
     question = office.post("/backoffice/players/p1/cashier", data=form).get_data(as_text=True)
     assert "Deposit of <strong>25.00</strong> to <strong>p1</strong>?" in question
     assert operator.balance("p1") == "0.00"
@@ -99,10 +97,16 @@ def test_cashier_uses_the_api_rules(office: FlaskClient, operator: Operator) -> 
     """Bad amounts and withdrawals beyond the balance are refused with the API's own messages."""
     operator.create("p1", balance="5.00")
     for amount, message in [("1.234", "at most 2 decimals"), ("0.00", "greater than zero"), ("abc", "decimal")]:
-        form = {"kind": "deposit", "amount": amount, "idempotency_key": "k", "csrf": _csrf(office)}
+        form = {"kind": "deposit", "amount": amount, "idempotency_key": "k", "csrf_token": _csrf(office)}
         page = office.post("/backoffice/players/p1/cashier", data=form, follow_redirects=True).get_data(as_text=True)
         assert "Not done" in page and message in page, amount
-    form = {"kind": "withdrawal", "amount": "6.00", "idempotency_key": "w", "csrf": _csrf(office), "confirm": "yes"}
+    form = {
+        "kind": "withdrawal",
+        "amount": "6.00",
+        "idempotency_key": "w",
+        "csrf_token": _csrf(office),
+        "confirm": "yes",
+    }
     page = office.post("/backoffice/players/p1/cashier", data=form, follow_redirects=True).get_data(as_text=True)
     assert "does not cover" in page
     assert operator.balance("p1") == "5.00"
@@ -111,7 +115,7 @@ def test_cashier_uses_the_api_rules(office: FlaskClient, operator: Operator) -> 
 def test_forms_need_the_csrf_token(office: FlaskClient, operator: Operator) -> None:
     """A post without the session's token (a forged form) is refused and changes nothing."""
     operator.create("p1")
-    response = office.post("/backoffice/players/p1/status", data={"status": "blocked", "csrf": "forged"})
+    response = office.post("/backoffice/players/p1/status", data={"status": "blocked", "csrf_token": "forged"})
     assert response.status_code == 400
     assert "active" in office.get("/backoffice/players/p1").get_data(as_text=True)
 
@@ -127,5 +131,5 @@ def test_reports_and_health(app: Flask, engine: Engine, office: FlaskClient, ope
     health = office.get("/backoffice/health").get_data(as_text=True)
     assert "nothing waiting" in health and "entries" in health
     assert "while kept in full" in health and "ids in the aged-id filter" in health
-    checked = office.post("/backoffice/health/reconcile", data={"csrf": _csrf(office)}, follow_redirects=True)
+    checked = office.post("/backoffice/health/reconcile", data={"csrf_token": _csrf(office)}, follow_redirects=True)
     assert "1 players checked" in checked.get_data(as_text=True) and "all reconcile" in checked.get_data(as_text=True)

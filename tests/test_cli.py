@@ -36,6 +36,16 @@ def test_player_lifecycle(app: Flask, operator: Operator) -> None:
     shown = wallet("show", "p1")
     assert "balance=19.50" in shown and "currency=EUR" in shown
     assert operator.balance("p1") == "19.50"
+    trail = operator.client.get("/api/v1/audit?player=p1", headers=operator.headers).get_json()["items"][::-1]
+    assert [(r["action"], r["outcome"], r["amount"]) for r in trail] == [
+        ("player_create", "ok", None),
+        ("deposit", "ok", "25.00"),
+        ("deposit", "replayed", "25.00"),
+        ("withdrawal", "ok", "5.50"),
+        ("block", "ok", None),
+        ("unblock", "ok", None),
+    ]
+    assert all(r["actor"].startswith("cli:") and r["actor_kind"] == "cli" for r in trail)
 
 
 def test_player_errors_exit_non_zero(app: Flask) -> None:

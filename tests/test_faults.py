@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.conftest import Operator, Provider, make_env
+from tests.conftest import Operator, Provider, fresh_sqlite, make_env
 from tests.servers import BIN, SERVER, RedisProcess, free_cluster_port, gunicorn_env, plain, running
 from wallet import create_app
 from wallet.core.store import close, connect, shard_of
@@ -78,7 +78,7 @@ def _close_clients() -> Iterator[None]:
 
 
 def _wallet(url: str, prefix: str, tmp_path: Path):  # type: ignore[no-untyped-def]
-    app = create_app(make_env(prefix, f"sqlite:///{tmp_path / 'w.db'}", REDIS_URL=url))
+    app = create_app(make_env(prefix, fresh_sqlite(tmp_path), REDIS_URL=url))
     _APPS.append(app)
     from wallet.ledger import db
 
@@ -160,7 +160,7 @@ def test_web_workers_sigkilled_under_load(aof_redis: RedisProcess, prefix: str, 
         WALLET_KEY_PREFIX=prefix,
         GITSLOTPARK_AGENT_ID="A",
         GITSLOTPARK_SECRET_KEY="S",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'w.db'}",
+        DATABASE_URL=fresh_sqlite(tmp_path),
         WEB_CONCURRENCY="3",
     )
     with running([str(BIN / "gunicorn"), "app:app"], env, port) as (base, master):

@@ -11,7 +11,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.conftest import OPERATOR_KEY, REAL_REDIS_URL, Ace, Operator, Provider, forget, make_env
+from tests.conftest import OPERATOR_KEY, REAL_REDIS_URL, Ace, Operator, Provider, forget, fresh_sqlite, make_env
 from tests.servers import BIN, free_port, gunicorn_env, running
 from wallet import create_app
 from wallet.core.store import connect
@@ -108,7 +108,7 @@ def test_counts_across_gunicorn_workers(app: Flask, prefix: str, tmp_path: Path)
         WALLET_KEY_PREFIX=prefix,
         GITSLOTPARK_AGENT_ID="Partner01",
         GITSLOTPARK_SECRET_KEY="1234567890",
-        DATABASE_URL=f"sqlite:///{tmp_path / 'w.db'}",
+        DATABASE_URL=fresh_sqlite(tmp_path),
         WEB_CONCURRENCY="2" if REAL_REDIS_URL else "1",
     )
     if not REAL_REDIS_URL:

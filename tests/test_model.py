@@ -42,19 +42,19 @@ EXPS = st.sampled_from((None, None, 0, 2, 8))  # decimals of the amounts as sent
 ACCEPTS = st.sampled_from(("", "", "2", "EUR", "JPY"))  # the account's currency condition (Move.currency)
 
 
-def in_unit(player: str, amount: int, exp: int) -> int | None:
-    """``amount`` (``exp`` decimals) in the player's unit; None when it has more decimals than that."""
-    shift = UNIT[player] - exp
+def in_unit(unit: int, amount: int, exp: int) -> int | None:
+    """``amount`` (``exp`` decimals) in a player's ``unit``; None when it has more decimals than that."""
+    shift = unit - exp
     if shift >= 0:
         return amount * 10**shift
     return None if amount % 10**-shift else amount // 10**-shift
 
 
-def refuses(accept: str, player: str) -> bool:
-    """True when an account with this condition may not serve the player."""
+def refuses(accept: str, unit: int, currency: str) -> bool:
+    """True when an account with this condition may not serve a player of this unit and currency."""
     if accept.isdigit():
-        return UNIT[player] > int(accept)
-    return accept not in ("", CURRENCY[player])
+        return unit > int(accept)
+    return accept not in ("", currency)
 
 
 @dataclass
@@ -70,6 +70,8 @@ class Model:
     """What the wallet should hold, in plain Python."""
 
     balance: dict[str, int] = field(default_factory=lambda: dict.fromkeys(PLAYERS, 0))
+    unit: dict[str, int] = field(default_factory=lambda: dict(UNIT))
+    currency: dict[str, str] = field(default_factory=lambda: dict(CURRENCY))
     blocked: set[str] = field(default_factory=set)
     sessions: set[str] = field(default_factory=set)
     records: dict[tuple[str, str, str], Record] = field(default_factory=dict)
@@ -96,9 +98,9 @@ class Model:
             return Outcome.BLOCKED
         if checks and provider == "igamingace" and player not in self.sessions:
             return Outcome.NO_SESSION
-        if refuses(accept, player):
+        if self.refuses(accept, player):
             return Outcome.CURRENCY
-        bet_, win_ = in_unit(player, bet, exp), in_unit(player, win, exp)
+        bet_, win_ = in_unit(self.unit[player], bet, exp), in_unit(self.unit[player], win, exp)
         if bet_ is None or win_ is None:
             return Outcome.BAD_AMOUNT
         if self.balance[player] - bet_ < 0:
@@ -106,6 +108,9 @@ class Model:
         self.balance[player] += win_ - bet_
         self.records[key] = Record("A", win_ - bet_, fp)
         return Outcome.OK
+
+    def refuses(self, accept: str, player: str) -> bool:
+        return refuses(accept, self.unit[player], self.currency[player])
 
     def reverse(self, provider: str, player: str, targets: list[str], named: str | None) -> Outcome:
         reversed_any, seen = False, False
@@ -212,7 +217,7 @@ class WalletMachine(RuleBasedStateMachine):
     @rule(player=st.sampled_from(PLAYERS), tx=st.sampled_from(TXS), accept=ACCEPTS)
     def rollback(self, player: str, tx: str, accept: str) -> None:
         """GitSlotPark's rollback: no id of its own."""
-        if refuses(accept, player):
+        if self.model.refuses(accept, player):
             expected = Outcome.CURRENCY
         else:
             expected = self.model.reverse("gitslotpark", player, [tx], named=tx)
@@ -229,7 +234,7 @@ class WalletMachine(RuleBasedStateMachine):
         """iGamingAce's cancel: its own id, the bet by reference or the round's bets."""
         key, fp = ("igamingace", player, own), ("cancel", reference or "", round_id)
         mine = self.model.records.get(key)
-        if refuses(accept, player):
+        if self.model.refuses(accept, player):
             expected = Outcome.CURRENCY
         elif mine is not None:
             expected = (

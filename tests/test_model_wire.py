@@ -17,7 +17,7 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from tests.conftest import REAL_REDIS_URL, Operator, Provider, forget, make_env
+from tests.conftest import REAL_REDIS_URL, Operator, Provider, forget, fresh_sqlite, make_env
 from tests.test_gitslotpark_agent_dialect import call as agent_call
 from tests.test_model import HORIZON, Model
 from wallet import create_app
@@ -51,7 +51,7 @@ class ClassicMachine(RuleBasedStateMachine):
         self.folder = tempfile.TemporaryDirectory()
         env = make_env(
             self.prefix,
-            f"sqlite:///{Path(self.folder.name) / 'w.db'}",
+            fresh_sqlite(Path(self.folder.name)),
             GITSLOTPARK_DIALECT=self.dialect,
             WALLET_AGED_HORIZON=f"{HORIZON.days}d",
         )
@@ -61,7 +61,9 @@ class ClassicMachine(RuleBasedStateMachine):
         start, self.moved = self.store.clock(), 0.0
         self.store.clock = lambda: start + self.moved
         self.http = self.app.test_client()
-        self.model = Model(balance=dict.fromkeys(PLAYERS, 5000))
+        self.model = Model(
+            balance=dict.fromkeys(PLAYERS, 5000), unit=dict.fromkeys(PLAYERS, 2), currency=dict.fromkeys(PLAYERS, "EUR")
+        )
         for player in PLAYERS:
             Operator(self.http).create(player, balance="50.00")
         self.rollbacks = 0
@@ -85,14 +87,17 @@ class ClassicMachine(RuleBasedStateMachine):
 
     @rule(player=st.sampled_from(PLAYERS), tx=st.sampled_from(TXS), amount=AMOUNTS, round_id=st.sampled_from("xy"))
     def withdraw(self, player: str, tx: str, amount: int, round_id: str) -> None:
-        expected = self.model.move("gitslotpark", player, tx, ("bet", amount, 0, round_id), amount, 0, checks=True)
+        # the single GitSlotPark account: two decimals on the wire, players of at most two ("2")
+        key, fp = ("gitslotpark", player, tx), ("bet", amount, 0, round_id, 2)
+        expected = self.model.move(key, fp, (amount, 0, 2), "2", checks=True)
         money = f"{Decimal(amount) / 100:.2f}"
         got = self.send("Withdraw", userID=player, amount=money, transactionID=tx, roundID=round_id, **self.game())
         assert got == CODES[expected], f"Withdraw {tx}: {got}, the model {expected}"
 
     @rule(player=st.sampled_from(PLAYERS), tx=st.sampled_from(TXS), amount=AMOUNTS, round_id=st.sampled_from("xy"))
     def deposit(self, player: str, tx: str, amount: int, round_id: str) -> None:
-        expected = self.model.move("gitslotpark", player, tx, ("win", 0, amount, round_id), 0, amount, checks=False)
+        key, fp = ("gitslotpark", player, tx), ("win", 0, amount, round_id, 2)
+        expected = self.model.move(key, fp, (0, amount, 2), "2")
         money = f"{Decimal(amount) / 100:.2f}"
         got = self.send("Deposit", userID=player, amount=money, transactionID=tx, roundID=round_id, **self.game())
         assert got == CODES[expected], f"Deposit {tx}: {got}, the model {expected}"

@@ -15,7 +15,7 @@ import redis
 from click.testing import CliRunner
 from flask import Flask
 
-from tests.conftest import OPERATOR_KEY, Operator, Provider, gsp_sign, make_env
+from tests.conftest import OPERATOR_KEY, Operator, Provider, fresh_sqlite, gsp_sign, make_env
 from tests.servers import BIN, ROOT, SERVER, RedisProcess, gunicorn_env
 from wallet import create_app
 from wallet.cli import main
@@ -51,7 +51,7 @@ def wallet_on(prefix: str, tmp_path: Path) -> Iterator[object]:
     apps: list[Flask] = []
 
     def build(url: str, **env: str) -> Flask:
-        app = create_app(make_env(prefix, f"sqlite:///{tmp_path / 'w.db'}", REDIS_URL=url, **env))
+        app = create_app(make_env(prefix, fresh_sqlite(tmp_path), REDIS_URL=url, **env))
         apps.append(app)
         return app
 
@@ -64,7 +64,7 @@ def wallet_on(prefix: str, tmp_path: Path) -> Iterator[object]:
 def test_allkeys_policy_refused_at_start(evicting: RedisProcess, prefix: str, tmp_path: Path) -> None:
     """On allkeys-lru the app, the worker command and gunicorn all refuse to start, with one line
     naming maxmemory-policy, the value and the fix."""
-    env = make_env(prefix, f"sqlite:///{tmp_path / 'w.db'}", REDIS_URL=evicting.url)
+    env = make_env(prefix, fresh_sqlite(tmp_path), REDIS_URL=evicting.url)
     with pytest.raises(ConfigError, match=r"^maxmemory-policy: .*allkeys-lru.*noeviction.*volatile-"):
         create_app(env)
     worker = CliRunner().invoke(main, ["snapshot", "--once"], env=env)

@@ -9,7 +9,7 @@ import redis
 
 from tests.conftest import AGENT, Ace, Operator, Provider, gsp_sign, make_env
 from wallet import create_app
-from wallet.operator import api as operator_api
+from wallet.operator import backoffice, staff
 from wallet.providers.gitslotpark import callbacks as gitslotpark
 from wallet.providers.igamingace import callbacks as igamingace
 
@@ -68,8 +68,8 @@ def test_other_surfaces_unaffected(redis_client: redis.Redis, prefix: str) -> No
 
 
 def test_secrets_compared_in_constant_time() -> None:
-    """Signs, signatures, agent ids and the operator key are compared with hmac.compare_digest only."""
-    for module in (gitslotpark, igamingace, operator_api):
+    """Signs, signatures, agent ids, API keys and the operator key are compared with hmac.compare_digest only."""
+    for module in (gitslotpark, igamingace, staff, backoffice):
         source = inspect.getsource(module)
         assert "compare_digest" in source
         assert "== given" not in source and "given ==" not in source

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REAL_REDIS_URL, forget
+from tests.conftest import REAL_REDIS_URL, forget, fresh_sqlite
 from tests.servers import BIN, free_port, gunicorn_env, running
 from wallet.core.store import connect
 
@@ -26,7 +26,7 @@ def _gunicorn(prefix: str, tmp_path: Path, **extra: str) -> Iterator[str]:
         port,
         OPERATOR_API_KEY=KEY,
         WALLET_KEY_PREFIX=prefix,
-        DATABASE_URL=f"sqlite:///{tmp_path / 'wallet.db'}",
+        DATABASE_URL=fresh_sqlite(tmp_path),
         **extra,
     )
     env["WEB_CONCURRENCY"] = "2" if REAL_REDIS_URL else "1"

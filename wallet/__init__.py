@@ -22,7 +22,7 @@ from wallet.errors import StoreFull, StoreUnavailable
 from wallet.ledger import db, history  # noqa: F401 (history: its routes)
 from wallet.ledger.archive import SqlArchive
 from wallet.operator import api as operator_api
-from wallet.operator import backoffice, games, openapi  # noqa: F401 (games: its routes)
+from wallet.operator import backoffice, games, openapi, staff_pages  # noqa: F401 (games, staff_pages: routes)
 from wallet.ops import access, guard, metrics, observe, requestlog
 from wallet.providers import platform
 
@@ -45,7 +45,9 @@ def create_app(env: Mapping[str, str] | None = None, client: redis.Redis | None 
         _refuse_evicting(store)
     app = Flask(__name__)
     if settings.trusted_proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trusted_proxies)  # type: ignore[method-assign]
+        # X-Forwarded-For and -Proto, each trusted for exactly that many hops (Secure cookies follow -Proto)
+        hops = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     engine = db.connect(settings.database_url)
     wallet = Wallet(store, SqlArchive(engine))
@@ -60,7 +62,7 @@ def create_app(env: Mapping[str, str] | None = None, client: redis.Redis | None 
     app.add_url_rule("/metrics", "metrics", _metrics)
     document = openapi.build(settings)
     app.add_url_rule("/openapi.json", "openapi", lambda: wire.json_response(document))
-    backoffice.init_app(app, settings.operator_api_key)
+    backoffice.init_app(app, settings)
     observe.configure(settings.log_format)
     observe.init_app(app)
     app.register_error_handler(StoreUnavailable, _store_unavailable)

@@ -8,7 +8,7 @@ from typing import Any
 import click
 from gunicorn.app.base import BaseApplication
 
-from wallet import config
+from wallet import config, staff_commands
 from wallet.commands import cli_app, fail, services_of
 from wallet.context import Services
 from wallet.core.money import format_amount
@@ -212,3 +212,5 @@ def sign(body: str, account: str) -> None:
 
 main.add_command(simulate)
 main.add_command(player)
+main.add_command(staff_commands.user)
+main.add_command(staff_commands.key)

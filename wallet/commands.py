@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import sys
 from typing import Any
 
@@ -25,6 +26,13 @@ def cli_app() -> Any:
 
 def services_of(app: Any) -> Services:
     return app.extensions["wallet"]  # type: ignore[no-any-return]
+
+
+def cli_actor() -> Any:
+    """Who acts from the command line, for the audit trail: ``cli:<login name>``."""
+    from wallet.operator.staff import Actor
+
+    return Actor(f"cli:{getpass.getuser()}", "admin", "cli")
 
 
 def fail(message: str) -> Any:

@@ -76,6 +76,8 @@ class Settings:
     platform_timeout: int = 5  # seconds we wait for a provider's platform API
     catalog_refresh: int = 3600  # seconds a cached game catalog is served before a refresh
     currencies: Mapping[str, int] = field(default_factory=dict)  # WALLET_CURRENCIES: code -> decimals
+    require_2fa: bool = False  # WALLET_REQUIRE_2FA: admins must sign in to the back office with TOTP
+    backoffice_idle: int = 900  # seconds of inactivity after which a back-office session ends
 
     @property
     def embedded(self) -> bool:
@@ -116,6 +118,12 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         platform_timeout=_seconds(env, "PLATFORM_API_TIMEOUT", 5, minimum=1),
         catalog_refresh=_seconds(env, "GAME_CATALOG_REFRESH", 3600, minimum=1),
         currencies=currencies,
+        require_2fa=_flag(env, "WALLET_REQUIRE_2FA"),
+        backoffice_idle=int(
+            _duration(
+                env, "WALLET_BACKOFFICE_IDLE", timedelta(minutes=15), minimum=timedelta(minutes=1)
+            ).total_seconds()
+        ),
     )
 
 
@@ -265,6 +273,13 @@ def _duration(env: Mapping[str, str], name: str, default: timedelta, minimum: ti
     if value is None or value < minimum:
         raise ConfigError(f"{name}: a duration such as 30s, 15m, 48h or 7d, at least {minimum}")
     return value
+
+
+def _flag(env: Mapping[str, str], name: str) -> bool:
+    value = (_get(env, name) or "0").lower()
+    if value not in ("0", "1", "true", "false", "yes", "no"):
+        raise ConfigError(f"{name}: must be 1 or 0")
+    return value in ("1", "true", "yes")
 
 
 def _choice(env: Mapping[str, str], name: str, options: tuple[str, ...]) -> str | None:

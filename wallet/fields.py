@@ -37,14 +37,17 @@ class Amount(fields.Field[int]):
 
 class ExactAmount(Amount):
     """An amount kept as an exact Decimal (up to MAX_EXPONENT decimals), for a caller that turns it
-    into minor units once it knows the currency."""
+    into minor units once it knows the currency; ``signed`` also takes "-2.50"."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, signed: bool = False, **kwargs: Any) -> None:
         super().__init__(exp=MAX_EXPONENT, **kwargs)
+        self.signed = signed
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Decimal:  # type: ignore[override]
+        negative = self.signed and isinstance(value, str) and value.startswith("-")
+        value = value[1:] if negative else value
         super()._deserialize(value, attr, data, **kwargs)  # the checks
-        return Decimal(value)  # exact, whether it came as a string, a token or a Decimal
+        return -Decimal(value) if negative else Decimal(value)  # exact, from a string, a token or a Decimal
 
 
 class Currency(fields.String):

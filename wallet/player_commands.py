@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import click
+import sqlalchemy as sa
 
-from wallet.commands import cli_app, fail, services_of
+from wallet.commands import cli_actor, cli_app, fail, services_of
 from wallet.core.money import AmountError, format_amount, parse_amount
 from wallet.core.wallet import Move, Outcome, Result
 from wallet.errors import StoreUnavailable
@@ -22,7 +23,7 @@ def player() -> None:
 @click.argument("currency")
 def player_create(player_id: str, currency: str) -> None:
     """Create PLAYER_ID with CURRENCY (e.g. EUR) and a zero balance."""
-    _show(player_id, _wallet().create_player(player_id, currency.upper()))
+    _show(player_id, _wallet().create_player(player_id, currency.upper()), "player_create")
 
 
 @player.command("show")
@@ -36,14 +37,14 @@ def player_show(player_id: str) -> None:
 @click.argument("player_id")
 def player_block(player_id: str) -> None:
     """Refuse the player's bets (wins, rollbacks and balance reads still work)."""
-    _show(player_id, _wallet().set_status(player_id, "blocked"))
+    _show(player_id, _wallet().set_status(player_id, "blocked"), "block")
 
 
 @player.command("unblock")
 @click.argument("player_id")
 def player_unblock(player_id: str) -> None:
     """Accept the player's bets again."""
-    _show(player_id, _wallet().set_status(player_id, "active"))
+    _show(player_id, _wallet().set_status(player_id, "active"), "unblock")
 
 
 @player.command("deposit")
@@ -53,7 +54,7 @@ def player_unblock(player_id: str) -> None:
 def player_deposit(player_id: str, amount: str, key: str) -> None:
     """Credit AMOUNT (e.g. 100.00) to the player's balance."""
     result = _wallet().credit(Move("cashier", player_id, key, win=_amount(amount)), kind="deposit")
-    _show(player_id, result)
+    _show(player_id, result, "deposit", amount)
 
 
 @player.command("withdraw")
@@ -63,7 +64,7 @@ def player_deposit(player_id: str, amount: str, key: str) -> None:
 def player_withdraw(player_id: str, amount: str, key: str) -> None:
     """Debit AMOUNT from the player's balance (refused when it is short)."""
     move = Move("cashier", player_id, key, bet=_amount(amount), check_blocked=False)
-    _show(player_id, _wallet().debit(move, kind="withdrawal"))
+    _show(player_id, _wallet().debit(move, kind="withdrawal"), "withdrawal", amount)
 
 
 def _amount(text: str) -> int:
@@ -73,7 +74,9 @@ def _amount(text: str) -> int:
         raise click.BadParameter(f"amount {exc}") from exc
 
 
-def _show(player_id: str, result: Result) -> None:
+def _show(player_id: str, result: Result, action: str | None = None, amount: str | None = None) -> None:
+    if action:
+        _audit(action, player_id, result, amount)
     if result.outcome not in (Outcome.OK, Outcome.DUPLICATE):
         fail(f"{player_id}: {result.outcome.value}")
     fields = {"player": player_id, "outcome": result.outcome.value}
@@ -83,6 +86,20 @@ def _show(player_id: str, result: Result) -> None:
         if getattr(result, name) is not None:
             fields[name] = getattr(result, name)
     click.echo("  ".join(f"{k}={v}" for k, v in fields.items()))
+
+
+def _audit(action: str, player_id: str, result: Result, amount: str | None) -> None:
+    """The audit row of a change made here (by ``cli:<login name>``); a database that cannot take
+    it is one warning line (the change itself is in Redis and its ledger)."""
+    from wallet.operator import audit
+
+    outcome = {Outcome.OK: "ok", Outcome.DUPLICATE: "replayed"}.get(result.outcome, result.outcome.value.lower())
+    app = cli_app()
+    try:
+        with app.app_context():
+            audit.record(action, outcome, actor=cli_actor(), player=player_id, amount=amount, currency=result.currency)
+    except sa.exc.SQLAlchemyError as exc:
+        click.echo(f"warning: audit row not written ({exc.__class__.__name__}; run `wallet migrate`?)", err=True)
 
 
 def _wallet() -> Any:

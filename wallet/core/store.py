@@ -337,6 +337,26 @@ class Store:
         with _unavailable():
             self.client.set(f"{self.prefix}:cache:{name}", value, ex=ttl)
 
+    def _auth_key(self, name: str) -> str:
+        return f"{self.prefix}:{{auth}}:{name}"  # one slot: a failure counts against several at once
+
+    def auth_failures(self, names: list[str]) -> list[tuple[int, int]]:
+        """(failures, seconds left in the window) of each throttle counter (0, 0 when none)."""
+        with _unavailable():
+            pipe = self.client.pipeline(transaction=False)
+            for name in names:
+                pipe.get(self._auth_key(name))
+                pipe.ttl(self._auth_key(name))
+            replies = pipe.execute()
+        return [(int(replies[i] or 0), max(int(replies[i + 1]), 0)) for i in range(0, len(replies), 2)]
+
+    def count_auth_failure(self, names: list[str], window: int) -> None:
+        self.run("throttle", [self._auth_key(name) for name in names], [window])
+
+    def clear_auth_failures(self, names: list[str]) -> None:
+        with _unavailable():
+            self.client.delete(*(self._auth_key(name) for name in names))
+
     def record_grant(self, player: str, grant: str, record: str) -> None:
         """Remember a free-spin grant with the player (hash wallet:{sN}:freespins:<player>)."""
         with _unavailable():

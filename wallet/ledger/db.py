@@ -5,6 +5,9 @@
     transactions     per (provider, player, transaction id): the record as Redis had it, for
                      restore and for answering transactions pruned from Redis
     cursors          per ledger shard: the last stream entry id written to SQL
+    staff_users      back-office people (wallet/operator/staff.py)
+    api_keys         named keys of systems calling the operator API
+    audit_log        one append-only row per state-changing action (wallet/operator/audit.py)
 
 The schema is created and changed by Alembic (wallet/ledger/migrations); these definitions are what
 the code reads and writes.
@@ -89,6 +92,47 @@ cursors = sa.Table(
     metadata,
     sa.Column("shard", sa.SmallInteger, primary_key=True),
     sa.Column("last_id", sa.String(32), nullable=False),
+)
+
+staff_users = sa.Table(
+    "staff_users",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("password_hash", sa.String(255), nullable=False),
+    sa.Column("totp_secret", sa.String(64)),
+    sa.Column("disabled", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
+    sa.Column("hint", sa.String(16), nullable=False),
+    sa.Column("revoked", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", _BIG_ID, primary_key=True, autoincrement=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("actor_kind", sa.String(16), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("action", sa.String(32), nullable=False),
+    sa.Column("player", _ID),
+    sa.Column("amount", sa.String(40)),
+    sa.Column("currency", sa.String(10)),
+    sa.Column("reason", sa.Text),
+    sa.Column("detail", sa.Text),
+    sa.Column("client", sa.String(64)),
+    sa.Column("request_id", sa.String(200)),
+    sa.Column("outcome", sa.String(32), nullable=False),
 )
 
 

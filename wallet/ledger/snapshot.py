@@ -26,7 +26,7 @@ from wallet.ledger.db import balances, cursors, ledger_entries, transactions, up
 log = logging.getLogger("wallet.snapshot")
 
 PRUNE_SECONDS = 60.0  # records past the retention leave Redis within about this long (sooner for short ones)
-MONEY_KINDS = frozenset({"bet", "win", "betwin", "rollback", "cancel", "deposit", "withdrawal"})
+MONEY_KINDS = frozenset({"bet", "win", "betwin", "rollback", "cancel", "deposit", "withdrawal", "adjustment"})
 REVERSALS = frozenset({"rollback", "cancel"})
 
 

@@ -1,12 +1,17 @@
-"""Operator API: players, cashier movements and player status, behind the operator's bearer key."""
+"""Operator API: players, cashier movements and player status, behind bearer keys with roles.
+
+A key is the bootstrap admin key (OPERATOR_API_KEY) or a named key (wallet/operator/staff.py).
+GETs need the viewer role; the cashier role adds players, sessions and money movements; every
+other change needs admin (ROLE_OF). Failed keys are throttled per client address, and every
+state-changing call leaves an audit row (wallet/operator/audit.py).
+"""
 
 from __future__ import annotations
 
-import hmac
 from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, g, request
 from marshmallow import Schema, ValidationError, fields, validate
 
 from wallet import wire
@@ -14,9 +19,24 @@ from wallet.context import services
 from wallet.core.money import AmountError, exponent, format_amount, parse_amount, shown
 from wallet.core.wallet import Move, Outcome, Result
 from wallet.fields import Currency, ExactAmount, describe
+from wallet.operator import audit, staff, throttle
 from wallet.providers.platform import PlatformBusy, PlatformError, PlatformRejected, PlatformTimeout
 
 bp = Blueprint("operator_api", __name__, url_prefix="/api/v1")
+bp.register_blueprint(audit.bp)
+
+#: The role each state-changing endpoint needs; other GETs need viewer, other changes admin.
+ROLE_OF = {
+    "operator_api.create_player": "cashier",
+    "operator_api.open_session": "cashier",
+    "operator_api.close_session": "cashier",
+    "operator_api.deposit": "cashier",
+    "operator_api.withdraw": "cashier",
+    "operator_api.adjust": "cashier",
+    "operator_api.games.launch": "cashier",
+    "operator_api.games.grant_free_spins": "cashier",
+    "operator_api.update_player": "admin",
+}
 
 PLAYER_ID = r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}"
 CASHIER = "cashier"
@@ -54,7 +74,16 @@ class CashierMovement(Strict):
     )
 
 
-_create, _update, _cashier = PlayerCreate(), PlayerUpdate(), CashierMovement()
+class Adjustment(Strict):
+    """A manual correction: a signed amount, and why (required; it goes to the audit trail)."""
+
+    amount = ExactAmount(
+        required=True, strings_only=True, signed=True, validate=validate.NoneOf([0], error="must not be zero")
+    )
+    reason = fields.String(required=True, validate=validate.Length(3, 500))
+
+
+_create, _update, _cashier, _adjust = PlayerCreate(), PlayerUpdate(), CashierMovement(), Adjustment()
 
 
 @bp.errorhandler(ApiError)
@@ -82,16 +111,32 @@ def load_query(schema: Schema) -> dict[str, Any]:
 
 @bp.before_request
 def _authenticate() -> Response | None:
-    expected = services().settings.operator_api_key.encode()
-    given = request.headers.get("Authorization", "").encode()
-    if hmac.compare_digest(given, b"Bearer " + expected):
-        return None
-    return wire.error_response(
-        401,
-        "unauthorized",
-        "Authorization: Bearer <OPERATOR_API_KEY> required",
-        **{"WWW-Authenticate": "Bearer"},
-    )
+    """The bearer key's actor in g.actor, or 429 (throttled), 401 (no such key) or 403 (role)."""
+    subject = throttle.Subject("api", request.remote_addr or "unknown")
+    wait = throttle.retry_after(subject)
+    if wait is not None:
+        message = f"too many failed keys from this address: retry in {wait} s"
+        return wire.error_response(429, "too_many_failures", message, **{"Retry-After": str(wait)})
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    actor = None
+    if scheme == "Bearer" and given:
+        actor = staff.key_actor(services().db, services().settings.operator_api_key, given)
+    if actor is None:
+        if given:
+            throttle.failed(subject)  # a key was tried (no header at all guesses nothing)
+        message = "Authorization: Bearer <key> required (OPERATOR_API_KEY or a named key)"
+        return wire.error_response(401, "unauthorized", message, **{"WWW-Authenticate": "Bearer"})
+    needed = required_role(request.endpoint or "", request.method)
+    if not actor.may(needed):
+        return wire.error_response(
+            403, "forbidden", f"this needs the {needed} role; the key {actor.name!r} is {actor.role}"
+        )
+    g.actor = actor
+    return None
+
+
+def required_role(endpoint: str, method: str) -> str:
+    return ROLE_OF.get(endpoint) or ("viewer" if method in ("GET", "HEAD") else "admin")
 
 
 def load_body(schema: Schema) -> dict[str, Any]:
@@ -128,6 +173,8 @@ def _found(player: str, result: Result) -> Response:
 def create_player() -> Response:
     data = load_body(_create)
     result = services().wallet.create_player(data["id"], data["currency"])
+    outcome = "player_exists" if result.outcome is Outcome.EXISTS else "ok"
+    audit.record("player_create", outcome, player=data["id"], currency=data["currency"])
     if result.outcome is Outcome.EXISTS:
         raise ApiError(409, "player_exists", f"player {data['id']!r} already exists")
     return wire.json_response(_player_body(data["id"], result), 201)
@@ -141,7 +188,14 @@ def get_player(player: str) -> Response:
 @bp.patch("/players/<player>")
 def update_player(player: str) -> Response:
     data = load_body(_update)
-    return _found(player, services().wallet.set_status(player, data["status"]))
+    result = services().wallet.set_status(player, data["status"])
+    return _found(player, audited(result, "block" if data["status"] == "blocked" else "unblock", player))
+
+
+def audited(result: Result, action: str, player: str) -> Result:
+    """Record ``action`` on ``player`` with its outcome (no such player: player_not_found)."""
+    audit.record(action, "player_not_found" if result.outcome is Outcome.NO_PLAYER else "ok", player=player)
+    return result
 
 
 @bp.post("/players/<player>/sessions")
@@ -156,6 +210,7 @@ def open_session(player: str) -> Response:
         linker.link_player(player, result.currency)  # their sign-in hook; a failure opens no session
     seconds = services().settings.session_seconds
     expiry = services().wallet.open_session(player, seconds)
+    audit.record("session_open", "ok" if expiry else "player_not_found", player=player)
     if expiry is None:
         raise ApiError(404, "player_not_found", f"no player {player!r}")
     return wire.json_response({"player": player, "expires_in": seconds, "expires_at_ms": expiry}, 201)
@@ -164,7 +219,9 @@ def open_session(player: str) -> Response:
 @bp.delete("/players/<player>/sessions")
 def close_session(player: str) -> Response:
     """The player signed out: bets and balance reads are refused until the next sign-in."""
-    if not services().wallet.close_session(player):
+    closed = services().wallet.close_session(player)
+    audit.record("session_close", "ok" if closed else "player_not_found", player=player)
+    if not closed:
         raise ApiError(404, "player_not_found", f"no player {player!r}")
     return Response(status=204)
 
@@ -179,32 +236,58 @@ def withdraw(player: str) -> Response:
     return _cashier_movement(player, "withdrawal")
 
 
-def _cashier_movement(player: str, kind: str) -> Response:
+@bp.post("/players/<player>/adjustments")
+def adjust(player: str) -> Response:
+    """A manual correction, up or down (never below zero), with a reason."""
+    data = load_body(_adjust)
+    return _cashier_movement(player, "adjustment", data["amount"], data["reason"])
+
+
+def _cashier_movement(player: str, kind: str, amount: Decimal | None = None, reason: str | None = None) -> Response:
     key = request.headers.get("Idempotency-Key", "")
-    body, replayed = cashier(player, kind, load_body(_cashier)["amount"], key)
+    amount = load_body(_cashier)["amount"] if amount is None else amount
+    body, replayed = cashier(player, kind, amount, key, reason)
     return wire.json_response(body, 201, **{"Idempotent-Replayed": "true" if replayed else "false"})
 
 
-def cashier(player: str, kind: str, amount: Decimal, key: str) -> tuple[dict[str, Any], bool]:
-    """A deposit or withdrawal (the operator API's and the back office's one path): the movement's
-    answer, and whether it replays an earlier one with the same Idempotency-Key. ApiError otherwise.
+def cashier(
+    player: str, kind: str, amount: Decimal, key: str, reason: str | None = None
+) -> tuple[dict[str, Any], bool]:
+    """A deposit, withdrawal or adjustment (the operator API's and the back office's one path):
+    the movement's answer, and whether it replays an earlier one with the same Idempotency-Key.
+    ApiError otherwise. Either way one audit row records it.
 
-    The amount is taken in the player's currency, with at most its decimals (never rounded)."""
+    The amount is taken in the player's currency, with at most its decimals (never rounded); an
+    adjustment's is signed."""
+    try:
+        body, replayed = _move_money(player, kind, amount, key)
+    except ApiError as exc:
+        audit.record(kind, exc.code, player=player, amount=str(amount), reason=reason, detail=f"key {key}")
+        raise
+    detail = f"key {key}, transaction {body['transaction_id']}"
+    outcome = "replayed" if replayed else "ok"
+    audit.record(
+        kind, outcome, player=player, amount=body["amount"], currency=body["currency"], reason=reason, detail=detail
+    )
+    return body, replayed
+
+
+def _move_money(player: str, kind: str, amount: Decimal, key: str) -> tuple[dict[str, Any], bool]:
     if not 1 <= len(key) <= 128 or not key.isprintable():
         raise ApiError(400, "idempotency_key_required", "Idempotency-Key header (1-128 characters) required")
     wallet = services().wallet
-    minor, exp, currency = in_currency(player, amount)
-    if kind == "deposit":
-        result = wallet.credit(Move(CASHIER, player, key, win=minor, exp=exp), kind="deposit")
+    minor, exp, currency = in_currency(player, abs(amount))
+    if kind == "deposit" or (kind == "adjustment" and amount > 0):
+        result = wallet.credit(Move(CASHIER, player, key, win=minor, exp=exp), kind=kind)
     else:
         move = Move(CASHIER, player, key, bet=minor, exp=exp, check_blocked=False)
-        result = wallet.debit(move, kind="withdrawal")
+        result = wallet.debit(move, kind=kind)
     if result.outcome is Outcome.NO_PLAYER:
         raise ApiError(404, "player_not_found", f"no player {player!r}")
     if result.outcome is Outcome.CONFLICT:
         raise ApiError(409, "idempotency_conflict", "Idempotency-Key already used for another request")
     if result.outcome is Outcome.NO_FUNDS:
-        raise ApiError(409, "insufficient_funds", "the balance does not cover this withdrawal")
+        raise ApiError(409, "insufficient_funds", f"the balance does not cover this {kind}")
     if result.outcome is Outcome.BAD_AMOUNT:
         message = f"amount: more decimals than this player's balance is kept in ({currency}, hundredths)"
         raise ApiError(422, "invalid_fields", message)
@@ -213,7 +296,8 @@ def cashier(player: str, kind: str, amount: Decimal, key: str) -> tuple[dict[str
         "transaction_id": result.reference,
         "idempotency_key": key,
         "kind": kind,
-        "amount": format_amount(minor, exp),
+        "amount": format_amount(-minor if amount < 0 else minor, exp),
+        "currency": currency,
         "balance": shown(result.balance_after, result.unit, currency),
     }
     return body, result.outcome is Outcome.DUPLICATE
@@ -234,9 +318,12 @@ def in_currency(player: str, amount: Decimal) -> tuple[int, int, str]:
         raise ApiError(422, "invalid_fields", f"amount: {exc} ({currency})") from exc
 
 
-def amount_of(text: str) -> Decimal:
-    """A cashier amount typed by a person: the operator API's rules (decimal string, > 0)."""
+def amount_of(text: str, signed: bool = False, reason: str | None = None) -> Decimal:
+    """A cashier amount typed by a person: the operator API's rules (decimal string, > 0; an
+    adjustment's signed, with a reason)."""
     try:
+        if signed:
+            return Decimal(_adjust.load({"amount": text, "reason": reason or ""})["amount"])
         return Decimal(_cashier.load({"amount": text})["amount"])
     except ValidationError as exc:
         raise ApiError(422, "invalid_fields", describe(exc)) from exc

@@ -1,27 +1,33 @@
-"""The back office: server-rendered pages for the operator (players, cashier, reports, health).
+"""The back office: server-rendered pages for staff (players, cashier, reports, health, audit, staff).
 
-Login with the operator key (a signed session cookie follows); every form carries a CSRF token;
-every action goes through the operator API's own code (cashier(), amount_of(), set_status), so
-idempotency and validation are the same as over HTTP.
+Staff sign in with name, password and, when they have one, a TOTP code (wallet/operator/staff.py);
+the bootstrap operator key still signs in as admin unless WALLET_REQUIRE_2FA is set. A signed
+session cookie follows (Secure over HTTPS, ended after WALLET_BACKOFFICE_IDLE without activity);
+every form, the login's included, carries a CSRF token (flask-wtf); failed sign-ins are throttled
+per address and per name; every page gets a strict CSP and anti-framing headers. Each page needs a
+role, and every action goes through the operator API's own code (cashier(), set_status, audit), so
+idempotency, validation and the audit trail are the same as over HTTP.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 import time
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from functools import wraps
 from typing import Any
 
 import sqlalchemy as sa
-from flask import Blueprint, Flask, Request, abort, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, Request, abort, flash, g, redirect, render_template, request, session, url_for
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask_wtf.csrf import CSRFProtect
 from werkzeug.wrappers import Response as BaseResponse
 
+from wallet.config import Settings
 from wallet.context import services
 from wallet.core.money import format_amount, shown
 from wallet.core.wallet import Outcome
@@ -29,11 +35,26 @@ from wallet.errors import StoreUnavailable
 from wallet.ledger import history, recovery
 from wallet.ledger.db import balances
 from wallet.operator import api as operator_api
+from wallet.operator import audit, staff, throttle
 from wallet.ops import guard
 
 PREFIX = "/backoffice"  # its pages, and the only path its session cookie is read or sent on
-bp = Blueprint("backoffice", __name__, url_prefix=PREFIX, template_folder="templates")
+bp = Blueprint("backoffice", __name__, url_prefix=PREFIX, template_folder="templates", static_folder="static")
 Page = str | BaseResponse
+Answer = Page | tuple[str, int] | tuple[str, int, dict[str, str]]
+csrf = CSRFProtect()
+
+#: Headers of every back-office response: no inline script or style, no framing, no sniffing.
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        "frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",  # same-origin: flask-wtf checks the Referer over HTTPS
+    "Cache-Control": "no-store",
+}
 
 
 class _BackOfficeSessions(SecureCookieSessionInterface):
@@ -44,25 +65,81 @@ class _BackOfficeSessions(SecureCookieSessionInterface):
             return self.make_null_session(app)
         return super().open_session(app, request)
 
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Secure whenever the request came over HTTPS (X-Forwarded-Proto only from TRUSTED_PROXIES)."""
+        return request.is_secure
 
-def init_app(app: Flask, operator_key: str) -> None:
+
+def init_app(app: Flask, settings: Settings) -> None:
     """Sessions are signed with a key derived from the operator key (rotating it logs everyone out)."""
-    app.secret_key = hmac.new(operator_key.encode(), b"wallet backoffice session", hashlib.sha256).hexdigest()
+    key = settings.operator_api_key.encode()
+    app.secret_key = hmac.new(key, b"wallet backoffice session", hashlib.sha256).hexdigest()
     app.session_interface = _BackOfficeSessions()
-    app.config.update(SESSION_COOKIE_HTTPONLY=True, SESSION_COOKIE_SAMESITE="Strict", SESSION_COOKIE_PATH=PREFIX)
+    app.config.update(
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Strict",
+        SESSION_COOKIE_PATH=PREFIX,
+        WTF_CSRF_CHECK_DEFAULT=False,  # only the back office's forms: callbacks and the API have none
+        WTF_CSRF_TIME_LIMIT=None,  # a token lives as long as its session (which has an idle limit)
+        WTF_CSRF_FIELD_NAME="csrf_token",
+    )
+    csrf.init_app(app)
     app.register_blueprint(bp)
+    app.after_request(_harden)
 
 
-def login_required(view: Any) -> Any:
-    @wraps(view)
-    def guarded(*args: Any, **kwargs: Any) -> Any:
-        if not session.get("operator"):
-            return redirect(url_for("backoffice.login", next=request.path))
-        if request.method == "POST" and not hmac.compare_digest(request.form.get("csrf", ""), session["csrf"]):
-            abort(400, "the form is stale: reload the page")
-        return view(*args, **kwargs)
+def _harden(response: BaseResponse) -> BaseResponse:
+    if request.path.startswith(PREFIX):
+        response.headers.update(HEADERS)
+    return response
 
-    return guarded
+
+@bp.before_request
+def _check_form() -> None:
+    if request.method == "POST":
+        csrf.protect()  # a missing or foreign token: 400 before any view runs
+
+
+def _actor() -> staff.Actor | None:
+    """The signed-in actor, as the database has it now (disabled or idle: signed out)."""
+    stored = session.get("actor")
+    if not stored:
+        return None
+    if time.time() - session.get("seen", 0) > services().settings.backoffice_idle:
+        session.clear()
+        flash("Signed out after a period without activity.", "error")
+        return None
+    name, role, kind = stored
+    if kind == "user":
+        row = next((u for u in staff.users(services().db) if u["name"] == name and not u["disabled"]), None)
+        if row is None:
+            session.clear()
+            return None
+        role = str(row["role"])
+    session["seen"] = time.time()
+    return staff.Actor(name, role, kind)
+
+
+def allowed(role: str = "viewer") -> Callable[[Callable[..., Answer]], Callable[..., Answer]]:
+    """A page for actors of at least ``role`` (others: to the login, or 403)."""
+
+    def wrap(view: Callable[..., Answer]) -> Callable[..., Answer]:
+        @wraps(view)
+        def guarded(*args: Any, **kwargs: Any) -> Answer:
+            actor = _actor()
+            if actor is None:
+                return redirect(url_for("backoffice.login", next=request.path))
+            if not actor.may(role):
+                abort(403, f"this needs the {role} role; you are {actor.role}")
+            g.actor = actor
+            return view(*args, **kwargs)
+
+        return guarded
+
+    return wrap
+
+
+login_required = allowed("viewer")
 
 
 @bp.app_template_global()
@@ -79,21 +156,56 @@ def now_seconds() -> float:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> Page:
-    if request.method == "POST":
-        given = request.form.get("key", "").encode()
-        if hmac.compare_digest(given, services().settings.operator_api_key.encode()):
-            session.clear()
-            session.update(operator=True, csrf=secrets.token_urlsafe(24))
-            target = request.args.get("next", "")
-            return redirect(target if target.startswith(f"{PREFIX}/") else url_for("backoffice.players"))
-        flash("That is not the operator key.", "error")
-    return render_template("backoffice/login.html")
+def login() -> Answer:
+    if request.method == "GET":
+        return render_template("backoffice/login.html", name="")
+    name = request.form.get("name", "").strip().lower()
+    subject = throttle.Subject("backoffice", request.remote_addr or "unknown", name or staff.BOOTSTRAP)
+    wait = throttle.retry_after(subject)
+    if wait is not None:
+        flash(f"Too many failed sign-ins: try again in {wait // 60 + 1} minutes.", "error")
+        return render_template("backoffice/login.html", name=name), 429, {"Retry-After": str(wait)}
+    settings = services().settings
+    password, code = request.form.get("password", ""), request.form.get("code", "").strip()
+    if not name:
+        bootstrap = hmac.compare_digest(password.encode(), settings.operator_api_key.encode())
+        outcome = staff.Login(staff.Actor(staff.BOOTSTRAP, "admin", "bootstrap")) if bootstrap else staff.Login()
+        if bootstrap and settings.require_2fa:
+            outcome = staff.Login(setup_2fa=True)
+    else:
+        outcome = staff.sign_in(services().db, name, password, code, settings.require_2fa)
+    return _signed_in(outcome, subject) if outcome.actor else _refused(outcome, subject, name)
+
+
+def _signed_in(outcome: staff.Login, subject: throttle.Subject) -> Page:
+    assert outcome.actor is not None
+    throttle.succeeded(subject)
+    session.clear()
+    session.update(actor=[outcome.actor.name, outcome.actor.role, outcome.actor.kind], seen=time.time())
+    audit.record("login", actor=outcome.actor)
+    target = request.args.get("next", "")
+    return redirect(target if target.startswith(f"{PREFIX}/") else url_for("backoffice.players"))
+
+
+def _refused(outcome: staff.Login, subject: throttle.Subject, name: str) -> tuple[str, int]:
+    who = staff.Actor(name or staff.BOOTSTRAP, "none", "anonymous")
+    if outcome.need_code:
+        flash("Enter the code from your authenticator app.", "error")
+        return render_template("backoffice/login.html", name=name), 200
+    if outcome.setup_2fa:
+        audit.record("login", "second_factor_required", actor=who)
+        flash("Admins need a second factor here (WALLET_REQUIRE_2FA): `wallet user 2fa NAME` sets one up.", "error")
+        return render_template("backoffice/login.html", name=name), 403
+    throttle.failed(subject)
+    audit.record("login", "refused", actor=who)
+    flash("Wrong name, password or code.", "error")
+    return render_template("backoffice/login.html", name=name), 401
 
 
 @bp.post("/logout")
 @login_required
 def logout() -> Page:
+    audit.record("logout")
     session.clear()
     return redirect(url_for("backoffice.login"))
 
@@ -138,30 +250,37 @@ def player(player: str) -> Page:
 
 
 @bp.post("/players/<player>/status")
-@login_required
+@allowed("admin")
 def set_status(player: str) -> Page:
     status = request.form.get("status")
     if status not in ("active", "blocked"):
         abort(400, "status must be active or blocked")
-    if services().wallet.set_status(player, status).outcome is Outcome.NO_PLAYER:
+    result = services().wallet.set_status(player, status)
+    operator_api.audited(result, "block" if status == "blocked" else "unblock", player)
+    if result.outcome is Outcome.NO_PLAYER:
         abort(404, f"no player {player!r}")
     flash(f"{player} is now {status}.", "ok")
     return redirect(url_for("backoffice.player", player=player))
 
 
 @bp.post("/players/<player>/cashier")
-@login_required
+@allowed("cashier")
 def cashier(player: str) -> Page:
-    """First step: validate and ask for confirmation; with confirm=yes, apply (idempotently)."""
+    """First step: validate and ask for confirmation; with confirm=yes, apply (idempotently).
+    An adjustment is signed and needs a reason."""
     kind, key = request.form.get("kind", ""), request.form.get("idempotency_key", "")
-    if kind not in ("deposit", "withdrawal"):
-        abort(400, "kind must be deposit or withdrawal")
+    reason = request.form.get("reason", "").strip() or None
+    if kind not in ("deposit", "withdrawal", "adjustment"):
+        abort(400, "kind must be deposit, withdrawal or adjustment")
     try:
-        amount = operator_api.amount_of(request.form.get("amount", ""))
-        operator_api.in_currency(player, amount)  # refused here, before asking to confirm
+        amount = operator_api.amount_of(request.form.get("amount", ""), signed=kind == "adjustment", reason=reason)
+        operator_api.in_currency(player, abs(amount))  # refused here, before asking to confirm
         if request.form.get("confirm") != "yes":
-            return render_template("backoffice/confirm.html", player=player, kind=kind, amount=amount, key=key)
-        body, replayed = operator_api.cashier(player, kind, amount, key)
+            page = render_template(
+                "backoffice/confirm.html", player=player, kind=kind, amount=amount, key=key, reason=reason
+            )
+            return page
+        body, replayed = operator_api.cashier(player, kind, amount, key, reason)
     except operator_api.ApiError as exc:
         flash(f"Not done: {exc.message}.", "error")
         return redirect(url_for("backoffice.player", player=player))
@@ -171,7 +290,7 @@ def cashier(player: str) -> Page:
 
 
 @bp.get("/reports")
-@login_required
+@allowed("viewer")
 def reports() -> Page:
     today = datetime.now(UTC).date()
     since = _date(request.args.get("from"), today - timedelta(days=6))
@@ -204,7 +323,7 @@ def _chart(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 @bp.get("/health")
-@login_required
+@allowed("viewer")
 def health() -> Page:
     store = services().store
     try:
@@ -224,9 +343,12 @@ def health() -> Page:
 
 
 @bp.post("/health/reconcile")
-@login_required
+@allowed("admin")
 def reconcile() -> Page:
     players, mismatches = recovery.check(services().store, services().db)
+    audit.record(
+        "reconcile", "ok" if not mismatches else "mismatches", detail=f"{players} players, {len(mismatches)} mismatches"
+    )
     session["check"] = {
         "players": players,
         "at": datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S UTC"),

@@ -14,7 +14,7 @@ from wallet.core.money import known_currencies
 from wallet.fields import Amount, Currency
 from wallet.ledger import history
 from wallet.operator import api as operator_api
-from wallet.operator import games
+from wallet.operator import audit, games
 from wallet.providers.igamingace import callbacks as igamingace
 
 ERROR = {
@@ -84,7 +84,8 @@ def body(schema: object) -> dict[str, Any]:
 
 def _operator_paths(spec: APISpec) -> None:
     secured: dict[str, Any] = {"security": [{"operatorKey": []}]}
-    errors = {code: ERROR for code in ("400", "401", "404", "409", "415", "422", "503")}
+    # 403: the key's role is below the operation's; 429: too many failed keys from this address
+    errors = {code: ERROR for code in ("400", "401", "403", "404", "409", "415", "422", "429", "503")}
     player_ref = {"$ref": "#/components/schemas/Player"}
     player_id = [{"in": "path", "name": "player", "required": True, "schema": {"type": "string"}}]
     key_schema = {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[!-~]+$"}
@@ -111,14 +112,18 @@ def _operator_paths(spec: APISpec) -> None:
             },
         },
     )
-    for movement in ("deposits", "withdrawals"):
+    for movement, schema in (
+        ("deposits", operator_api.CashierMovement),
+        ("withdrawals", operator_api.CashierMovement),
+        ("adjustments", operator_api.Adjustment),
+    ):
         spec.path(
             f"/api/v1/players/{{player}}/{movement}",
             parameters=player_id + key,
             operations={
                 "post": {
                     **secured,
-                    "requestBody": body(operator_api.CashierMovement),
+                    "requestBody": body(schema),
                     "responses": {**json_reply({"type": "object"}, "201"), **errors},
                 }
             },
@@ -148,6 +153,16 @@ def _operator_paths(spec: APISpec) -> None:
             "get": {
                 **secured,
                 "parameters": [{"in": "query", "schema": history.ReportQuery}],
+                "responses": {**json_reply({"type": "object"}), **errors},
+            }
+        },
+    )
+    spec.path(
+        "/api/v1/audit",
+        operations={
+            "get": {
+                **secured,
+                "parameters": [{"in": "query", "schema": audit.AuditQuery}],
                 "responses": {**json_reply({"type": "object"}), **errors},
             }
         },

@@ -1,0 +1,199 @@
+"""Staff users and named API keys, their roles, and how each proves who it is.
+
+Passwords are argon2id hashes (argon2-cffi); the optional second factor is TOTP (pyotp). API keys
+are 32 random bytes shown once; only their SHA-256 is stored (a key that long needs no slow hash).
+``OPERATOR_API_KEY`` stays the bootstrap admin key.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+import pyotp
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.engine import Engine
+
+from wallet.ledger.db import api_keys, staff_users
+
+ROLES = ("viewer", "cashier", "admin")  # each may do what the one before may, and more
+NAME = r"[a-z0-9][a-z0-9._@-]{0,63}"
+MIN_PASSWORD = 12
+BOOTSTRAP = "operator-key"  # the actor name of OPERATOR_API_KEY
+ISSUER = "Seamless wallet"
+
+_hasher = PasswordHasher()
+_DUMMY = _hasher.hash("timing-equaliser")  # verified against when the user is unknown
+
+
+class StaffError(ValueError):
+    """A user or key change that cannot be made (the message says why)."""
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a staff user, a named API key, or the bootstrap key."""
+
+    name: str
+    role: str
+    kind: str  # user | key | bootstrap
+
+    def may(self, role: str) -> bool:
+        return ROLES.index(self.role) >= ROLES.index(role)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _check_name(name: str) -> None:
+    if not re.fullmatch(NAME, name):
+        raise StaffError("a name is letters, digits and . _ @ - (lower case, up to 64)")
+
+
+def _check_role(role: str) -> None:
+    if role not in ROLES:
+        raise StaffError(f"role must be one of {', '.join(ROLES)}")
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD:
+        raise StaffError(f"a password needs at least {MIN_PASSWORD} characters")
+
+
+def add_user(engine: Engine, name: str, role: str, password: str) -> None:
+    _check_name(name)
+    _check_role(role)
+    _check_password(password)
+    with engine.begin() as conn:
+        if conn.execute(sa.select(staff_users.c.name).where(staff_users.c.name == name)).first():
+            raise StaffError(f"user {name!r} exists")
+        row = {"name": name, "role": role, "password_hash": _hasher.hash(password), "disabled": False}
+        conn.execute(staff_users.insert().values(**row, created_at=_now()))
+
+
+def _update_user(engine: Engine, name: str, **values: object) -> None:
+    with engine.begin() as conn:
+        if conn.execute(staff_users.update().where(staff_users.c.name == name).values(**values)).rowcount == 0:
+            raise StaffError(f"no user {name!r}")
+
+
+def set_password(engine: Engine, name: str, password: str) -> None:
+    _check_password(password)
+    _update_user(engine, name, password_hash=_hasher.hash(password))
+
+
+def set_role(engine: Engine, name: str, role: str) -> None:
+    _check_role(role)
+    _update_user(engine, name, role=role)
+
+
+def set_disabled(engine: Engine, name: str, disabled: bool) -> None:
+    _update_user(engine, name, disabled=disabled)
+
+
+def enable_2fa(engine: Engine, name: str) -> tuple[str, str]:
+    """A new TOTP secret for the user (replacing any earlier one): the secret and its otpauth URI,
+    to be shown once."""
+    secret = pyotp.random_base32()
+    _update_user(engine, name, totp_secret=secret)
+    return secret, pyotp.TOTP(secret).provisioning_uri(name=name, issuer_name=ISSUER)
+
+
+def disable_2fa(engine: Engine, name: str) -> None:
+    _update_user(engine, name, totp_secret=None)
+
+
+def users(engine: Engine) -> list[dict[str, object]]:
+    """Every user without secrets: name, role, disabled, 2fa, created_at."""
+    columns = [staff_users.c.name, staff_users.c.role, staff_users.c.disabled, staff_users.c.created_at]
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(*columns, staff_users.c.totp_secret).order_by(staff_users.c.name)).mappings()
+        return [
+            {**{k: v for k, v in row.items() if k != "totp_secret"}, "2fa": bool(row["totp_secret"])} for row in rows
+        ]
+
+
+@dataclass(frozen=True)
+class Login:
+    """The outcome of a sign-in: the actor, or why not (``need_code``: ask for the TOTP code)."""
+
+    actor: Actor | None = None
+    need_code: bool = False
+    setup_2fa: bool = False  # WALLET_REQUIRE_2FA and an admin without a second factor
+
+
+def sign_in(engine: Engine, name: str, password: str, code: str, require_2fa: bool) -> Login:
+    """Check a user's password, then its TOTP code when it has one (a refused Login otherwise)."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(staff_users).where(staff_users.c.name == name)).mappings().first()
+    try:
+        _hasher.verify(row["password_hash"] if row else _DUMMY, password)
+    except (VerificationError, InvalidHashError):
+        return Login()
+    if row is None or row["disabled"]:
+        return Login()
+    if row["totp_secret"]:
+        if not code:
+            return Login(need_code=True)
+        if not pyotp.TOTP(row["totp_secret"]).verify(code, valid_window=1):
+            return Login()
+    elif require_2fa and row["role"] == "admin":
+        return Login(setup_2fa=True)
+    if _hasher.check_needs_rehash(row["password_hash"]):
+        set_password(engine, name, password)
+    return Login(Actor(name, row["role"], "user"))
+
+
+def _digest(key: str) -> str:
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def add_key(engine: Engine, name: str, role: str) -> str:
+    """A new API key with this role: returned once, stored as its SHA-256."""
+    _check_name(name)
+    _check_role(role)
+    key = "wk_" + secrets.token_urlsafe(32)
+    with engine.begin() as conn:
+        if conn.execute(sa.select(api_keys.c.name).where(api_keys.c.name == name)).first():
+            raise StaffError(f"API key {name!r} exists")
+        conn.execute(
+            api_keys.insert().values(
+                name=name, role=role, key_hash=_digest(key), hint=key[:7], revoked=False, created_at=_now()
+            )
+        )
+    return key
+
+
+def revoke_key(engine: Engine, name: str) -> None:
+    with engine.begin() as conn:
+        if conn.execute(api_keys.update().where(api_keys.c.name == name).values(revoked=True)).rowcount == 0:
+            raise StaffError(f"no API key {name!r}")
+
+
+def keys(engine: Engine) -> list[dict[str, object]]:
+    """Every API key without its secret: name, role, hint (first characters), revoked, created_at."""
+    columns = [api_keys.c.name, api_keys.c.role, api_keys.c.hint, api_keys.c.revoked, api_keys.c.created_at]
+    with engine.connect() as conn:
+        return [dict(row) for row in conn.execute(sa.select(*columns).order_by(api_keys.c.name)).mappings()]
+
+
+def key_actor(engine: Engine, bootstrap: str, given: str) -> Actor | None:
+    """The actor of a bearer key: the bootstrap admin, a live named key, or None."""
+    if hmac.compare_digest(given.encode(), bootstrap.encode()):
+        return Actor(BOOTSTRAP, "admin", "bootstrap")
+    if not given.startswith("wk_"):
+        return None
+    with engine.connect() as conn:
+        row = conn.execute(
+            sa.select(api_keys.c.name, api_keys.c.role).where(
+                api_keys.c.key_hash == _digest(given), api_keys.c.revoked.is_(False)
+            )
+        ).first()
+    return Actor(row.name, row.role, "key") if row else None
