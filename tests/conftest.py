@@ -106,6 +106,23 @@ def fresh_sqlite(folder: Path | None = None) -> str:
     return f"sqlite:///{path}"
 
 
+@pytest.fixture(autouse=True)
+def _engines_disposed(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every SQL engine an app makes during a test is disposed after it, so that no PostgreSQL
+    connection is left for the garbage collector to close (a ResourceWarning in a later test)."""
+    made: list[Engine] = []
+    real = db.connect
+
+    def connect(url: str) -> Engine:
+        made.append(real(url))
+        return made[-1]
+
+    monkeypatch.setattr(db, "connect", connect)
+    yield
+    for engine in made:
+        engine.dispose()
+
+
 @pytest.fixture
 def database_url(tmp_path: Path, _postgres_database: str | None) -> str:
     """This test's SQL database, migrated: a SQLite file, or the session's PostgreSQL database."""
