@@ -215,11 +215,11 @@ def cluster(tmp_path: Path) -> Iterator[list[RedisProcess]]:
         check=True,
         capture_output=True,
     )
-    for _ in range(100):
-        if (
-            b"cluster_state:ok"
-            in subprocess.run(["redis-cli", "-p", str(nodes[0].port), "cluster", "info"], capture_output=True).stdout
-        ):
+    for _ in range(100):  # until every node agrees the cluster is up (one alone may still say fail)
+        infos = [
+            subprocess.run(["redis-cli", "-p", str(n.port), "cluster", "info"], capture_output=True) for n in nodes
+        ]
+        if all(b"cluster_state:ok" in info.stdout for info in infos):
             break
         time.sleep(0.1)
     for _ in range(100):  # until every replica has synced (a replica without data cannot take over)
