@@ -150,3 +150,12 @@ def test_no_code_path_changes_an_audit_row() -> None:
     sources = "\n".join(p.read_text() for p in (Path(__file__).parents[1] / "wallet").rglob("*.py"))
     assert "audit_log.insert()" in sources
     assert "audit_log.update(" not in sources and "audit_log.delete(" not in sources
+
+
+def test_out_of_range_cursor_is_422(client: FlaskClient, sql: Engine) -> None:
+    """A cursor past the BIGINT range is refused as a bad query (the back office ignores it), never
+    sent to SQL."""
+    answer = client.get(f"/api/v1/audit?cursor={2**64}", headers={"Authorization": f"Bearer {OPERATOR_KEY}"})
+    assert answer.status_code == 422 and answer.get_json()["error"] == "invalid_query"
+    sign_in(client)
+    assert client.get(f"/backoffice/audit?cursor={2**64}").status_code == 200

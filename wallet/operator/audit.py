@@ -25,6 +25,7 @@ from wallet.ops import observe
 
 bp = Blueprint("audit", __name__)  # registered under /api/v1 by wallet/operator/api.py
 
+MAX_ID = 2**63 - 1  # audit_log.id is a BIGINT
 SYSTEM = Actor("system", "admin", "cli")  # the command line: whoever runs it on the server
 T = TypeVar("T")
 
@@ -79,7 +80,7 @@ class AuditQuery(Schema):
     since = fields.AwareDateTime(load_default=None, default_timezone=UTC)
     until = fields.AwareDateTime(load_default=None, default_timezone=UTC)
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
-    cursor = fields.Integer(load_default=None, validate=validate.Range(min=1))
+    cursor = fields.Integer(load_default=None, validate=validate.Range(1, MAX_ID))
 
 
 _query = AuditQuery()
@@ -96,7 +97,7 @@ def page(filters: dict[str, Any], limit: int, cursor: int | None) -> tuple[list[
         query = query.where(audit_log.c.at >= filters["since"])
     if filters.get("until"):
         query = query.where(audit_log.c.at < filters["until"])
-    if cursor:
+    if cursor and 0 < cursor <= MAX_ID:
         query = query.where(audit_log.c.id < cursor)
     with services().db.connect() as conn:
         rows = [dict(row) for row in conn.execute(query).mappings()]

@@ -159,7 +159,7 @@ def now_seconds() -> float:
 def login() -> Answer:
     if request.method == "GET":
         return render_template("backoffice/login.html", name="")
-    name = request.form.get("name", "").strip().lower()
+    name = request.form.get("name", "").strip().lower()[:64]  # no longer name exists (nor throttle key)
     subject = throttle.Subject("backoffice", request.remote_addr or "unknown", name or staff.BOOTSTRAP)
     wait = throttle.retry_after(subject)
     if wait is not None:
