@@ -13,6 +13,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 import pyotp
 import sqlalchemy as sa
@@ -113,11 +114,21 @@ def disable_2fa(engine: Engine, name: str) -> None:
 def users(engine: Engine) -> list[dict[str, object]]:
     """Every user without secrets: name, role, disabled, 2fa, created_at."""
     columns = [staff_users.c.name, staff_users.c.role, staff_users.c.disabled, staff_users.c.created_at]
+    second = staff_users.c.totp_secret.is_not(None).label("2fa")
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(*columns, staff_users.c.totp_secret).order_by(staff_users.c.name)).mappings()
-        return [
-            {**{k: v for k, v in row.items() if k != "totp_secret"}, "2fa": bool(row["totp_secret"])} for row in rows
-        ]
+        return [dict(row) for row in conn.execute(sa.select(*columns, second).order_by(staff_users.c.name)).mappings()]
+
+
+def _row(engine: Engine, name: str) -> Any:
+    """The user's whole row (secrets included), or None."""
+    with engine.connect() as conn:
+        return conn.execute(sa.select(staff_users).where(staff_users.c.name == name)).mappings().first()
+
+
+def live_role(engine: Engine, name: str) -> str | None:
+    """The role of an enabled user now, or None (no such user, or disabled)."""
+    row = _row(engine, name)
+    return None if row is None or row["disabled"] else str(row["role"])
 
 
 @dataclass(frozen=True)
@@ -131,8 +142,7 @@ class Login:
 
 def sign_in(engine: Engine, name: str, password: str, code: str, require_2fa: bool) -> Login:
     """Check a user's password, then its TOTP code when it has one (a refused Login otherwise)."""
-    with engine.connect() as conn:
-        row = conn.execute(sa.select(staff_users).where(staff_users.c.name == name)).mappings().first()
+    row = _row(engine, name)
     try:
         _hasher.verify(row["password_hash"] if row else _DUMMY, password)
     except (VerificationError, InvalidHashError):
