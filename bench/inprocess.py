@@ -46,6 +46,7 @@ ENV = {
     "GITSLOTPARK_SECRET_KEY": SECRET,
     "WALLET_KEY_PREFIX": "inproc",
     "DATABASE_URL": "sqlite://",
+    "WALLET_FILE_DATABASE": "1",  # the benchmark's throwaway ledger
     "LOG_FORMAT": "json",
 }
 Request = tuple[str, bytes]

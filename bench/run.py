@@ -199,7 +199,13 @@ def wrk(url: str, file: Path, round_no: int) -> dict[str, float]:
 
 
 def fund(redis_url: str, prefix: str) -> None:
-    env = {"REDIS_URL": redis_url, "OPERATOR_API_KEY": KEY, "WALLET_KEY_PREFIX": prefix, "DATABASE_URL": "sqlite://"}
+    env = {
+        "REDIS_URL": redis_url,
+        "OPERATOR_API_KEY": KEY,
+        "WALLET_KEY_PREFIX": prefix,
+        "DATABASE_URL": "sqlite://",
+        "WALLET_FILE_DATABASE": "1",
+    }
     wallet = create_app(env).extensions["wallet"].wallet
     for i in range(PLAYERS):
         wallet.create_player(f"p{i}", "EUR")
@@ -208,7 +214,13 @@ def fund(redis_url: str, prefix: str) -> None:
 
 def script_costs(redis_url: str) -> dict[str, float]:
     """Server-side calls/s of each money script: 1e6 / usec_per_call of its EVALSHA, best of 3 x SCRIPT_CALLS."""
-    env = {"REDIS_URL": redis_url, "OPERATOR_API_KEY": KEY, "WALLET_KEY_PREFIX": "cost", "DATABASE_URL": "sqlite://"}
+    env = {
+        "REDIS_URL": redis_url,
+        "OPERATOR_API_KEY": KEY,
+        "WALLET_KEY_PREFIX": "cost",
+        "DATABASE_URL": "sqlite://",
+        "WALLET_FILE_DATABASE": "1",
+    }
     services = create_app(env).extensions["wallet"]
     client, wallet = services.store.client, services.wallet
     for i in range(200):
@@ -296,6 +308,7 @@ def service_env(redis_url: str) -> dict[str, str]:
         "GITSLOTPARK_SECRET_KEY": SECRET,
         "WALLET_KEY_PREFIX": "bench",
         "DATABASE_URL": "sqlite://",
+        "WALLET_FILE_DATABASE": "1",
         "BENCH_DATABASE_URL": DATABASE_URL,
         "BENCH_PG_PREFIX": PG_PREFIX,
     }

@@ -140,6 +140,7 @@ def main() -> int:
         **os.environ,
         "REDIS_URL": f"redis://127.0.0.1:{redis_port}/0",
         "DATABASE_URL": os.environ.get("SOAK_DATABASE_URL", f"sqlite:///{folder / 'wallet.db'}"),
+        "WALLET_FILE_DATABASE": "1",  # the soak's own ledger, in its temporary folder
         "OPERATOR_API_KEY": KEY,
         "GITSLOTPARK_AGENT_ID": AGENT,
         "GITSLOTPARK_SECRET_KEY": SECRET,

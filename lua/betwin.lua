@@ -20,7 +20,7 @@ ARGV[9]  journal metadata, one JSON array (see _shared and wallet/journal.py)
 ARGV[10] exponent of ARGV[5] and ARGV[6] (converted to the account's unit, see _shared)
 
 Returns {unit, outcome, balance, ref, balance_after, currency, delta}: as debit.lua (STALE and
-BAD_AMOUNT included).
+BAD_AMOUNT and TOO_LARGE included).
 ]]
 
 AGED = 5
@@ -32,8 +32,11 @@ local seen = replay(find_tx(KEYS[2], ARGV[2], ARGV[3]), ARGV[2], ARGV[4], acct.b
 if seen then return seen end
 local refused = refusal(acct, ARGV[7], KEYS[4], ARGV[8])
 if refused then return {refused, fmt(acct.balance)} end
-local bet, win = in_unit(acct, ARGV[5], ARGV[10]), in_unit(acct, ARGV[6], ARGV[10])
-if not (bet and win) then return {'BAD_AMOUNT', fmt(acct.balance)} end
+local bet, bad_bet = in_unit(acct, ARGV[5], ARGV[10])
+local win, bad_win = in_unit(acct, ARGV[6], ARGV[10])
+if not (bet and win) then return {bad_bet or bad_win, fmt(acct.balance)} end
 if acct.balance - bet < 0 then return {'NO_FUNDS', fmt(acct.balance)} end
 local delta = win - bet
+local over = past_max(acct, delta)
+if over then return over end
 return apply(acct, ARGV[2], {s = 'A', d = delta, f = ARGV[4], k = 'betwin'}, ARGV[9])

@@ -19,7 +19,8 @@ ARGV[8]  the caller's currency condition (see _shared): '', a digit, or a code
 ARGV[9]  exponent of ARGV[5] (converted to the account's unit, see _shared)
 
 Returns {unit, outcome, balance, ref, balance_after, currency, delta}: OK, DUPLICATE, CONFLICT,
-ROLLED_BACK, NO_PLAYER, PRUNED, STALE, CURRENCY, BAD_AMOUNT (meanings as in debit.lua).
+ROLLED_BACK, NO_PLAYER, PRUNED, STALE, CURRENCY, BAD_AMOUNT, TOO_LARGE (meanings as in debit.lua;
+TOO_LARGE here also when the balance would pass MAX_BALANCE).
 ]]
 
 AGED = 4
@@ -30,6 +31,8 @@ if outdated then return outdated end
 local seen = replay(find_tx(KEYS[2], ARGV[2], ARGV[3]), ARGV[2], ARGV[4], acct.balance)
 if seen then return seen end
 if wrong_currency(acct, ARGV[8]) then return {'CURRENCY', fmt(acct.balance)} end
-local amount = in_unit(acct, ARGV[5], ARGV[9])
-if not amount then return {'BAD_AMOUNT', fmt(acct.balance)} end
+local amount, bad = in_unit(acct, ARGV[5], ARGV[9])
+if not amount then return {bad, fmt(acct.balance)} end
+local over = past_max(acct, amount)
+if over then return over end
 return apply(acct, ARGV[2], {s = 'A', d = amount, f = ARGV[4], k = ARGV[6]}, ARGV[7])

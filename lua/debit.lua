@@ -33,6 +33,8 @@ Returns {unit, outcome, balance, ref, balance_after, currency, delta} (unit firs
   BLOCKED | NO_SESSION | CURRENCY   refused, nothing applied
   NO_FUNDS     balance - amount would go below zero; the id stays unused
   BAD_AMOUNT   the amount has more decimals than the player's unit holds; nothing applied
+  TOO_LARGE    the amount is past MAX_REQUEST (or, for credits, the balance would pass
+               MAX_BALANCE: see _shared); nothing applied
 ]]
 
 AGED = 6
@@ -44,8 +46,8 @@ local seen = replay(find_tx(KEYS[2], ARGV[2], ARGV[3]), ARGV[2], ARGV[4], acct.b
 if seen then return seen end
 local refused = refusal(acct, ARGV[6], KEYS[4], ARGV[7])
 if refused then return {refused, fmt(acct.balance)} end
-local amount = in_unit(acct, ARGV[5], ARGV[11])
-if not amount then return {'BAD_AMOUNT', fmt(acct.balance)} end
+local amount, bad = in_unit(acct, ARGV[5], ARGV[11])
+if not amount then return {bad, fmt(acct.balance)} end
 if acct.balance - amount < 0 then return {'NO_FUNDS', fmt(acct.balance)} end
 if tonumber(ARGV[9]) > 0 then
   redis.call('SADD', KEYS[5], ARGV[2])

@@ -35,6 +35,7 @@ Returns {unit, outcome, balance, ref, balance_after} (unit first: see _shared):
   NO_PLAYER    {NO_PLAYER}
   CURRENCY     the player's currency does not meet ARGV[9]; nothing done
   STALE        {STALE, directory}: ARGV[1] is not the current aged-id directory; nothing done
+  TOO_LARGE    the reversals would take the balance past MAX_BALANCE (see _shared); nothing done
 ]]
 
 AGED = 5
@@ -65,6 +66,13 @@ for i, txid in ipairs(targets) do
   if ARGV[2] == '' and not originals[i] then originals[i] = {s = 'P', why = 'record'} end
   if originals[i] and originals[i].s == 'P' then return {'PRUNED', fmt(acct.balance), txid, originals[i].why} end
 end
+
+local undone = 0
+for i, txid in ipairs(targets) do
+  if originals[i] and originals[i].s == 'A' then undone = undone - tonumber(originals[i].d) end
+end
+local over = past_max(acct, undone)
+if over then return over end
 
 local reply, seen, total = nil, false, 0
 for i, txid in ipairs(targets) do

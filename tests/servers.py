@@ -60,7 +60,7 @@ def running(command: list[str], env: dict[str, str], port: int) -> Iterator[tupl
 
 def gunicorn_env(port: int, **extra: str) -> dict[str, str]:
     """The environment of `gunicorn app:app` on ``port`` (fresh metrics directory each time)."""
-    env = {**os.environ, "PORT": str(port), **extra}
+    env = {**os.environ, "PORT": str(port), "WALLET_FILE_DATABASE": "1", **extra}  # test servers' SQLite files
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
     return env
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from wallet.core.money import MAX_MINOR, AmountError, format_amount, parse_amount
+from wallet.core.money import MAX_REQUEST, AmountError, format_amount, parse_amount, reduced
 
 
 @pytest.mark.parametrize(
@@ -41,13 +41,13 @@ def test_parse_valid_amounts(given: object, minor: int) -> None:
         "Infinity",
         "+5",
         "1,00",
-        "100000000000.00",
+        "100000000000000",
         Decimal("12.345"),
         Decimal("-0.01"),
         Decimal("NaN"),
         Decimal("Infinity"),
         -1,
-        10**12,
+        10**14,
         True,
         1.5,
         None,
@@ -62,10 +62,41 @@ def test_parse_refuses_bad_amounts(given: object) -> None:
 
 
 def test_largest_amount_is_accepted() -> None:
-    """The documented maximum itself is valid; one cent more is not."""
-    assert parse_amount(Decimal(MAX_MINOR) / 100) == MAX_MINOR
+    """The edge takes up to MAX_REQUEST whole units at any exponent (10 trillion JPY, 100 billion
+    EUR in the scripts' unit); one unit, or one hundredth, more is refused."""
+    assert parse_amount(str(MAX_REQUEST), 0) == MAX_REQUEST
+    assert parse_amount(str(MAX_REQUEST), 2) == MAX_REQUEST * 100
+    assert parse_amount("150000.00", 2) == 15_000_000
+    for over in (str(MAX_REQUEST + 1), f"{MAX_REQUEST}.01"):
+        with pytest.raises(AmountError, match="too large"):
+            parse_amount(over, 2)
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        "\uff11\uff12",
+        "\u0661\u0662.\u0665\u0660",
+        "12.3\u0660",
+        Decimal("1e999999"),
+        Decimal("1e-999999999"),
+        Decimal("-1e-999999999"),
+        Decimal("1." + "0" * 40 + "1"),
+        "12.300000001",
+    ],
+)
+def test_hostile_amounts_are_refused_before_arithmetic(given: object) -> None:
+    """Non-ASCII digits, huge exponents either way and digits past 8 decimals are refused with
+    AmountError (never decimal.Overflow, never rounded to zero)."""
     with pytest.raises(AmountError):
-        parse_amount(Decimal(MAX_MINOR + 1) / 100)
+        parse_amount(given, 8)
+
+
+def test_reduced_keeps_amounts_exact() -> None:
+    """Trailing zeros move into the exponent; a digit is never dropped."""
+    assert reduced((1500, 0), 2) == ((15, 0), 0)
+    assert reduced((12_345_600_000_000,), 8) == ((123_456,), 0)
+    assert reduced((1205, 10), 2) == ((1205, 10), 2)
 
 
 @pytest.mark.parametrize(

@@ -78,6 +78,7 @@ class Settings:
     currencies: Mapping[str, int] = field(default_factory=dict)  # WALLET_CURRENCIES: code -> decimals
     require_2fa: bool = False  # WALLET_REQUIRE_2FA: admins must sign in to the back office with TOTP
     backoffice_idle: int = 900  # seconds of inactivity after which a back-office session ends
+    redis_soft_limit: int = 80  # WALLET_REDIS_SOFT_LIMIT: % of maxmemory where money writes stop
 
     @property
     def embedded(self) -> bool:
@@ -109,7 +110,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         gitslotpark=_gitslotpark(env, embedded),
         igamingace=_igamingace(env, embedded),
         session_seconds=_seconds(env, "WALLET_SESSION_SECONDS", 8 * 3600, minimum=1),
-        database_url=_database_url(env),
+        database_url=_database_url(env, embedded),
         retention=_retention(env),
         aged_horizon=_duration(env, "WALLET_AGED_HORIZON", DEFAULT_AGED_HORIZON, minimum=timedelta(minutes=3)),
         trusted_proxies=_seconds(env, "TRUSTED_PROXIES", 0, minimum=0),
@@ -119,6 +120,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         catalog_refresh=_seconds(env, "GAME_CATALOG_REFRESH", 3600, minimum=1),
         currencies=currencies,
         require_2fa=_flag(env, "WALLET_REQUIRE_2FA"),
+        redis_soft_limit=_percent(env, "WALLET_REDIS_SOFT_LIMIT", 80),
         backoffice_idle=int(
             _duration(
                 env, "WALLET_BACKOFFICE_IDLE", timedelta(minutes=15), minimum=timedelta(minutes=1)
@@ -134,12 +136,25 @@ def provider_accounts(env: Mapping[str, str] | None = None) -> dict[str, tuple[G
     return {"gitslotpark": _gitslotpark(env, True), "igamingace": _igamingace(env, True)}
 
 
-def _database_url(env: Mapping[str, str]) -> str:
+def _database_url(env: Mapping[str, str], embedded: bool) -> str:
+    """DATABASE_URL; the embedded mode's file under ./var/ when unset. With REDIS_URL set it is
+    required: on a PaaS a file database lives on the dyno's own disk and is gone at the next
+    restart, after the worker has trimmed Redis. A file database then needs an explicit opt-in."""
     url = _get(env, "DATABASE_URL")
+    if url is None and not embedded:
+        raise ConfigError(
+            "DATABASE_URL: required when REDIS_URL is set (the durable ledger); "
+            "a file database only with WALLET_FILE_DATABASE=1 and a sqlite:/// URL on a disk that is kept"
+        )
     if url is None:
         return f"sqlite:///{Path.cwd() / 'var' / 'wallet.db'}"
     if not url.startswith(("postgres://", "postgresql", "sqlite:")):
         raise ConfigError("DATABASE_URL: must be a postgres:// , postgresql:// or sqlite:/// URL")
+    if url.startswith("sqlite:") and not embedded and not _flag(env, "WALLET_FILE_DATABASE"):
+        raise ConfigError(
+            "DATABASE_URL: a sqlite file with REDIS_URL set is lost with the machine's disk; "
+            "use PostgreSQL, or set WALLET_FILE_DATABASE=1 if that disk is kept"
+        )
     return url
 
 
@@ -319,6 +334,14 @@ def _seconds(env: Mapping[str, str], name: str, default: int, minimum: int) -> i
     if not text.isdigit() or int(text) < minimum:
         raise ConfigError(f"{name}: must be a whole number >= {minimum}")
     return int(text)
+
+
+def _percent(env: Mapping[str, str], name: str, default: int) -> int:
+    """A percentage of 50 to 95: the room above it is what the snapshot worker needs to recover."""
+    value = _seconds(env, name, default, minimum=50)
+    if value > 95:
+        raise ConfigError(f"{name}: must be at most 95 (the room above it lets the worker drain and prune)")
+    return value
 
 
 def _get(env: Mapping[str, str], name: str) -> str | None:

@@ -16,6 +16,8 @@ from typing import Any
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, missing, validate
 
+from wallet.fields import OneLine, one_line
+
 Loader = Callable[[Any], dict[str, Any] | None]
 Check = Callable[[Any], Any]
 
@@ -67,6 +69,8 @@ def _check(field: fields.Field[Any]) -> Check:
         low = max([v.min or 0 for v in lengths], default=0)
         high = min([v.max for v in lengths if v.max is not None], default=None)
         return _bounded_string(low, high)
+    if type(field) is fields.String and [type(v) for v in field.validators] == [OneLine]:
+        return _one_line(field.validators[0].most)  # type: ignore[attr-defined]
     if type(field) is fields.Raw and not field.validators:
         return _same
     return _by_field(field)
@@ -78,6 +82,18 @@ def _bounded_string(low: int, high: int | None) -> Check:
             raise _Refused
         text = value if type(value) is str else str(value)
         if len(text) < low or (high is not None and len(text) > high):
+            raise _Refused
+        return text
+
+    return check
+
+
+def _one_line(most: int) -> Check:
+    def check(value: Any) -> str:
+        if not isinstance(value, str):
+            raise _Refused
+        text = value if type(value) is str else str(value)
+        if not one_line(text, most):
             raise _Refused
         return text
 

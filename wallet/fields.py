@@ -10,8 +10,28 @@ from marshmallow import ValidationError, fields, validate
 from wallet.core.money import MAX_EXPONENT, AmountError, exponent, is_currency, parse_amount
 from wallet.wire import Number
 
-#: Longest transaction, round, game or player id accepted from a provider.
+#: Longest transaction, round, game or player id accepted from a provider (the SQL columns' size).
 MAX_ID = 128
+#: Longest free text (an adjustment's reason) accepted from a person.
+MAX_REASON = 500
+
+
+def one_line(text: str, most: int) -> bool:
+    """True for 1..``most`` characters of printable text: no control or format characters (NUL,
+    CR/LF, ESC, U+202E), no lone surrogates; what fits every SQL column, Redis key and log line."""
+    return 0 < len(text) <= most and text.isprintable()
+
+
+class OneLine(validate.Validator):
+    """Validator: 1..``most`` characters of printable text on one line (see one_line)."""
+
+    def __init__(self, most: int) -> None:
+        self.most = most
+
+    def __call__(self, value: str) -> str:
+        if not one_line(value, self.most):
+            raise ValidationError(f"must be 1-{self.most} printable characters on one line")
+        return value
 
 
 class Amount(fields.Field[int]):
@@ -68,9 +88,9 @@ class Currency(fields.String):
 
 
 def wire_id(data_key: str, **kwargs: Any) -> fields.String:
-    """A required provider id string of 1..MAX_ID characters."""
+    """A required provider id: one line of 1..MAX_ID printable characters."""
     kwargs.setdefault("required", True)
-    return fields.String(data_key=data_key, validate=validate.Length(1, MAX_ID), **kwargs)
+    return fields.String(data_key=data_key, validate=OneLine(MAX_ID), **kwargs)
 
 
 def strict_bool(data_key: str, default: bool = False) -> fields.Boolean:

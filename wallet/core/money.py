@@ -11,20 +11,23 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from iso4217 import Currency
 
-#: Largest amount accepted in one request, in minor units of the exponent it is parsed at. With
-#: unit conversions (at most x100) every balance stays far below 2**53, where Lua's numbers stop
-#: being exact (README: limits per exponent).
-MAX_MINOR = 10**13
+#: Largest amount of one request, in minor units of the player's unit (checked by the scripts):
+#: 100 billion EUR, 10 trillion JPY, 100,000 BTC. The edge refuses more than this many whole units
+#: before any arithmetic (no currency could take more).
+MAX_REQUEST = 10**13
+#: Largest balance, in minor units: Lua's numbers are exact integers up to here; a move that
+#: would pass it is refused (TOO_LARGE), so no balance is ever silently rounded.
+MAX_BALANCE = 2**53 - 1
 #: Most decimals a currency may have (WALLET_CURRENCIES); 8 is what BTC and ETH wallets show.
 MAX_EXPONENT = 8
 #: The unit of players created before per-currency units: hundredths.
 LEGACY_UNIT = 2
 
-_AMOUNT_TEXT = re.compile(r"\d{1,11}(\.\d{1,8})?")
+_AMOUNT_TEXT = re.compile(r"[0-9]{1,14}(\.[0-9]{1,8})?")  # ASCII digits only
 _CURRENCY = re.compile(r"[A-Z][A-Z0-9]{2,9}")
 _operator_defined: dict[str, int] = {}
 
@@ -57,9 +60,15 @@ def known_currencies() -> list[str]:
 
 def decimals(value: object) -> int:
     """How many decimals an amount needs (trailing zeros do not count): '12.30' -> 1, 5 -> 0."""
-    number = _number(value)
-    exp = number.normalize().as_tuple().exponent
-    return max(0, -int(exp))
+    return _decimals(_number(value))
+
+
+def reduced(amounts: tuple[int, ...], exp: int) -> tuple[tuple[int, ...], int]:
+    """The same amounts at the fewest decimals that keep them exact: ((1500, 0), 2) -> ((15, 0), 0).
+    The scripts then scale them up to the player's unit, never down past a digit."""
+    while exp > 0 and all(a % 10 == 0 for a in amounts):
+        amounts, exp = tuple(a // 10 for a in amounts), exp - 1
+    return amounts, exp
 
 
 def parse_amount(value: object, exp: int = 2) -> int:
@@ -69,29 +78,41 @@ def parse_amount(value: object, exp: int = 2) -> int:
     ``exp`` are refused, never rounded.
     """
     number = _number(value)
-    try:
-        minor = number.scaleb(exp)
-        if not minor.is_finite() or minor != minor.to_integral_value():
-            raise AmountError(f"must have at most {exp} decimals")
-    except InvalidOperation as exc:
-        raise AmountError("must be a number") from exc
-    if minor < 0:
-        raise AmountError("must not be negative")
-    if minor > MAX_MINOR:
-        raise AmountError("is too large")
-    return int(minor)
+    if decimals(number) > exp:
+        raise AmountError(f"must have at most {exp} decimals")
+    return int(number.scaleb(exp))  # exact: at most MAX_REQUEST whole units, at most exp decimals
 
 
 def _number(value: object) -> Decimal:
+    """The amount as a Decimal of at most MAX_EXPONENT decimals and MAX_REQUEST whole units,
+    checked before any arithmetic (1e999999 or 1e-999999999 never reach one)."""
     if isinstance(value, str):
         if not _AMOUNT_TEXT.fullmatch(value):
             raise AmountError("must be a decimal string, like 12.30")
-        return Decimal(value)
-    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
-        if isinstance(value, Decimal) and not value.is_finite():
+        number = Decimal(value)
+    elif isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        number = Decimal(value)
+        if not number.is_finite():
             raise AmountError("must be a number")
-        return Decimal(value)
-    raise AmountError("must be a decimal string or a number")
+    else:
+        raise AmountError("must be a decimal string or a number")
+    if number.is_signed() and number != 0:
+        raise AmountError("must not be negative")
+    if number > MAX_REQUEST:  # compared without expanding the exponent
+        raise AmountError(f"is too large (at most {MAX_REQUEST} per request)")
+    if _decimals(number) > MAX_EXPONENT:
+        raise AmountError(f"must have at most {MAX_EXPONENT} decimals")
+    return number
+
+
+def _decimals(number: Decimal) -> int:
+    """Decimals of a finite Decimal, trailing zeros not counted (no context rounding, unlike normalize)."""
+    _, digits, exp = number.as_tuple()
+    assert isinstance(exp, int)
+    end = len(digits)
+    while exp < 0 and end > 1 and digits[end - 1] == 0:
+        end, exp = end - 1, exp + 1
+    return 0 if not any(digits) else max(0, -exp)
 
 
 def format_amount(minor: int, exp: int = 2) -> str:

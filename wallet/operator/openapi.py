@@ -39,10 +39,10 @@ def _amount(converter: Any, field: Any, **kwargs: Any) -> dict[str, Any]:
     """Our custom fields as OpenAPI types (bound to the converter by apispec)."""
     if isinstance(field, Amount):
         if field.strings_only:  # the operator's cashier amounts: positive decimal strings
-            pattern = r"^(?!0+(\.0{1,8})?$)\d{1,11}(\.\d{1,8})?$"
+            pattern = r"^(?!0+(\.0{1,8})?$)[0-9]{1,14}(\.[0-9]{1,8})?$"
             description = "in the player's currency, with at most its decimals (422 otherwise)"
             return {"type": "string", "pattern": pattern, "example": "100.00", "description": description}
-        return {"oneOf": [{"type": "string", "pattern": r"^\d{1,11}(\.\d{1,2})?$"}, {"type": "number"}]}
+        return {"oneOf": [{"type": "string", "pattern": r"^[0-9]{1,14}(\.[0-9]{1,2})?$"}, {"type": "number"}]}
     if isinstance(field, Currency) and field.known:  # a player's: its decimals must be known
         return {"type": "string", "enum": known_currencies(), "example": "EUR"}
     if isinstance(field, Currency):

@@ -41,6 +41,7 @@ _FAILURES: dict[Outcome, tuple[int, str]] = {
     Outcome.ROLLED_BACK: (ROLLED_BACK, "Transaction already rolled back"),
     Outcome.CURRENCY: (BAD_AGENT, "Invalid agent for this player's currency"),
     Outcome.BAD_AMOUNT: (BAD_INPUT, "Amount has more decimals than the player's currency"),
+    Outcome.TOO_LARGE: (BAD_INPUT, "Amount too large: past the per-request limit or the largest balance"),
 }
 _AMOUNTS = frozenset({"amount", "bet_amount", "win_amount"})
 
@@ -159,7 +160,8 @@ class _Account:
         given = data["sign"]
         if not isinstance(given, str):
             return False
-        return hmac.compare_digest(self.sign(sign_input(operation, data)).encode(), given.upper().encode())
+        expected = self.sign(sign_input(operation, data)).encode()
+        return hmac.compare_digest(expected, given.upper().encode("utf-8", "replace"))  # a lone surrogate: no match
 
     def reply(self, obs: observe.Observation, result: int, message: str, **extra: Any) -> Response:
         obs.outcome = str(result)

@@ -24,7 +24,7 @@ from wallet.config import IGamingAce
 from wallet.core.money import AmountError, decimals, exponent, parse_amount
 from wallet.core.wallet import Move, Outcome, Result, Wallet
 from wallet.fastload import Loader, compile_loader
-from wallet.fields import MAX_ID, Currency, ExactAmount
+from wallet.fields import MAX_ID, Currency, ExactAmount, one_line
 from wallet.ops import access, observe
 
 PROVIDER = "igamingace"
@@ -42,6 +42,7 @@ _STATUS: dict[Outcome, str] = {
     Outcome.ROLLED_BACK: "ERR_TRANSACTION_ROLLED_BACK",
     Outcome.CONFLICT: UNKNOWN,
     Outcome.BAD_AMOUNT: UNKNOWN,
+    Outcome.TOO_LARGE: UNKNOWN,
 }
 
 
@@ -105,7 +106,7 @@ class _Account:
 
     def signature(self, body: dict[str, Any]) -> str:
         mac = self._mac.copy()
-        mac.update(signing_string(body).encode())
+        mac.update(signing_string(body).encode("utf-8", "surrogatepass"))  # a lone surrogate signs, then is refused
         return base64.b64encode(mac.digest()).decode()
 
     def verify(self, body: dict[str, Any], given: str) -> None:
@@ -127,16 +128,17 @@ def _fresh(timestamp: Any, window: int) -> bool:
 
 
 class WireId(fields.Field[str]):
-    """An id sent as a JSON integer (any size, digits kept exactly) or a string of 1..MAX_ID chars."""
+    """An id sent as a JSON integer (any size, digits kept exactly) or one line of 1..MAX_ID
+    printable characters (wallet/fields.py one_line)."""
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         if isinstance(value, Token):
-            if not value.isdigit() or len(value) > MAX_ID:
+            if not (value.isascii() and value.isdigit()) or len(value) > MAX_ID:
                 raise ValidationError("must be a whole number")
             return str(value)
-        if isinstance(value, str) and 1 <= len(value) <= MAX_ID:
+        if isinstance(value, str) and one_line(value, MAX_ID):
             return value
-        raise ValidationError(f"must be an integer or a string of 1-{MAX_ID} characters")
+        raise ValidationError(f"must be an integer or 1-{MAX_ID} printable characters on one line")
 
 
 class _Base(Schema):
@@ -155,7 +157,7 @@ class _Round(_Base):
 class _Bet(_Round):
     currency = Currency(required=True)
     amount = ExactAmount(required=True)
-    bonus = fields.Raw(data_key="bonusId", load_default=None)  # ties a free-spin bet to its grant
+    bonus = WireId(data_key="bonusId", load_default=None, allow_none=True)  # ties a free-spin bet to its grant
 
 
 class _Win(_Round):
