@@ -150,6 +150,7 @@ def make_env(prefix: str, database_url: str | None = None, **overrides: str) -> 
         "WALLET_KEY_PREFIX": prefix,
         "IGAMINGACE_API_TOKEN": ACE_TOKEN,
         "DATABASE_URL": database_url or fresh_sqlite(),
+        "WALLET_FILE_DATABASE": "1",  # the suite keeps SQLite files with REDIS_URL set (CI: PostgreSQL)
     }
     env.update(overrides)
     return env
@@ -263,7 +264,8 @@ def gsp_sign(operation: str, body: dict[str, Any], secret: str = SECRET) -> str:
     for name in SIGN_FIELDS[operation]:
         value = body[name]
         parts.append(f"{Decimal(str(value)):.2f}" if name in ("amount", "betAmount", "winAmount") else str(value))
-    return hmac.new(secret.encode(), "".join(parts).encode(), hashlib.sha256).hexdigest().upper()
+    text = "".join(parts).encode("utf-8", "surrogatepass")  # hostile tests send lone surrogates too
+    return hmac.new(secret.encode(), text, hashlib.sha256).hexdigest().upper()
 
 
 class Provider:
@@ -310,8 +312,8 @@ def ace_json(body: dict[str, Any]) -> str:
 def ace_sign(body: dict[str, Any], token: str = ACE_TOKEN) -> str:
     """The X-Request-Signature iGamingAce's JavaScript would compute for this body."""
     rendered = {k: json.dumps(v) if isinstance(v, bool) or v is None else str(v) for k, v in body.items()}
-    text = ",".join(rendered[k] for k in sorted(rendered))
-    return base64.b64encode(hmac.new(token.encode(), text.encode(), hashlib.sha512).digest()).decode()
+    text = ",".join(rendered[k] for k in sorted(rendered)).encode("utf-8", "surrogatepass")  # hostile tests too
+    return base64.b64encode(hmac.new(token.encode(), text, hashlib.sha512).digest()).decode()
 
 
 class Ace:

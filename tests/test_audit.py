@@ -4,14 +4,18 @@ filters and pagination; a manual adjustment needs a reason."""
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
 from tests.conftest import OPERATOR_KEY, csrf_of, sign_in
+from wallet.ledger.snapshot import drain_once
 from wallet.operator import staff
 
 PASSWORD = "correct horse battery"
@@ -29,7 +33,15 @@ def _rows(client: FlaskClient, query: str = "") -> list[dict[str, Any]]:
     return answer.get_json()["items"][::-1]  # oldest first
 
 
-def test_each_api_action_is_one_row(client: FlaskClient, sql: Engine) -> None:
+def _drained_rows(app: Flask, client: FlaskClient) -> list[dict[str, Any]]:
+    """The trail once the worker has drained (a money movement's row travels with its ledger
+    entry), in the order things happened."""
+    services = app.extensions["wallet"]
+    drain_once(services.store, services.db)
+    return sorted(_rows(client), key=lambda row: row["at"])
+
+
+def test_each_api_action_is_one_row(app: Flask, client: FlaskClient, sql: Engine) -> None:
     """Create, deposit, withdrawal, adjustment, block, unblock, session open and close by a cashier
     key and the bootstrap key: one row each, with who, what, how much, from where and the outcome."""
     cashier = {"Authorization": f"Bearer {staff.add_key(sql, 'till', 'cashier')}"}
@@ -51,7 +63,7 @@ def test_each_api_action_is_one_row(client: FlaskClient, sql: Engine) -> None:
     client.patch("/api/v1/players/p1", json={"status": "active"}, headers={**admin, "X-Request-ID": "req-2"})
     client.post("/api/v1/players/p1/sessions", headers=cashier)
     client.delete("/api/v1/players/p1/sessions", headers=cashier)
-    rows = _rows(client)
+    rows = _drained_rows(app, client)
     summary = [(r["action"], r["actor"], r["role"], r["amount"], r["currency"], r["outcome"]) for r in rows]
     assert summary == [
         ("player_create", "till", "cashier", None, "EUR", "ok"),
@@ -125,10 +137,11 @@ def test_back_office_actions_are_rows(app: Flask, sql: Engine) -> None:
     made = office.post("/backoffice/staff/keys", data={"csrf_token": token, "name": "crm", "role": "viewer"})
     assert 'id="secret">wk_' in made.get_data(as_text=True)
     office.post("/backoffice/health/reconcile", data={"csrf_token": token})
+    drain_once(app.extensions["wallet"].store, sql)
     page = office.get("/backoffice/audit?action=adjustment").get_data(as_text=True)
     assert "promo credit" in page and "3.00 EUR" in page
     office.post("/backoffice/logout", data={"csrf_token": token})
-    rows = [(r["action"], r["actor"], r["outcome"]) for r in _rows(office)]
+    rows = [(r["action"], r["actor"], r["outcome"]) for r in _drained_rows(app, office)]
     assert rows == [
         ("login", "root", "refused"),
         ("login", "root", "ok"),
@@ -159,3 +172,35 @@ def test_out_of_range_cursor_is_422(client: FlaskClient, sql: Engine) -> None:
     assert answer.status_code == 422 and answer.get_json()["error"] == "invalid_query"
     sign_in(client)
     assert client.get(f"/backoffice/audit?cursor={2**64}").status_code == 200
+
+
+def test_movement_and_its_row_are_one_step_when_sql_fails(
+    app: Flask, client: FlaskClient, sql: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With SQL unreachable at the moment of an adjustment the money still moves (Redis is the
+    store of record) and its audit row, journalled with it, reaches SQL when the worker drains:
+    never a movement without its row. The replay with the same key and reason is recorded as a
+    replay; another reason under that key is a conflict that moves nothing."""
+    headers = {"Authorization": f"Bearer {OPERATOR_KEY}", "Idempotency-Key": "a1"}
+    client.post("/api/v1/players", json={"id": "p1", "currency": "EUR"}, headers=headers)
+    services = app.extensions["wallet"]
+    broken = sa.create_engine(f"sqlite:///{Path(__file__).parent / 'no-such-folder' / 'wallet.db'}")
+    monkeypatch.setitem(app.extensions, "wallet", dataclasses.replace(services, db=broken))
+    body = {"amount": "7.25", "reason": "ticket 9, refund"}
+    answer = client.post("/api/v1/players/p1/adjustments", json=body, headers=headers)
+    assert answer.status_code == 201 and answer.get_json()["balance"] == "7.25"
+    monkeypatch.undo()
+    replay = client.post("/api/v1/players/p1/adjustments", json=body, headers=headers)
+    assert replay.status_code == 201 and replay.headers["Idempotent-Replayed"] == "true"
+    other = client.post("/api/v1/players/p1/adjustments", json={**body, "reason": "rewritten"}, headers=headers)
+    assert other.status_code == 409
+    rows = [r for r in _drained_rows(app, client) if r["action"] == "adjustment"]
+    assert [(r["outcome"], r["reason"]) for r in rows] == [
+        ("ok", "ticket 9, refund"),
+        ("replayed", "ticket 9, refund"),
+        ("idempotency_conflict", "rewritten"),
+    ]
+    assert rows[0]["amount"] == "7.25" and rows[0]["actor"] == "operator-key"
+    assert answer.get_json()["transaction_id"] in rows[0]["detail"]
+    drain_once(services.store, services.db)  # nothing is written twice
+    assert len([r for r in _rows(client) if r["action"] == "adjustment"]) == 3

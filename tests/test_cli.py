@@ -17,6 +17,7 @@ from flask import Flask
 from tests.conftest import Operator
 from tests.servers import BIN, free_port, running
 from wallet.cli import main
+from wallet.ledger.snapshot import drain_once
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -36,7 +37,9 @@ def test_player_lifecycle(app: Flask, operator: Operator) -> None:
     shown = wallet("show", "p1")
     assert "balance=19.50" in shown and "currency=EUR" in shown
     assert operator.balance("p1") == "19.50"
-    trail = operator.client.get("/api/v1/audit?player=p1", headers=operator.headers).get_json()["items"][::-1]
+    drain_once(app.extensions["wallet"].store, app.extensions["wallet"].db)  # movements' rows travel with them
+    trail = operator.client.get("/api/v1/audit?player=p1", headers=operator.headers).get_json()["items"]
+    trail = sorted(trail, key=lambda row: row["at"])
     assert [(r["action"], r["outcome"], r["amount"]) for r in trail] == [
         ("player_create", "ok", None),
         ("deposit", "ok", "25.00"),
@@ -54,9 +57,25 @@ def test_player_errors_exit_non_zero(app: Flask) -> None:
     missing = runner.invoke(main, ["player", "show", "ghost"], obj=app)
     assert missing.exit_code == 1 and "NO_PLAYER" in missing.output
     runner.invoke(main, ["player", "create", "p1", "EUR"], obj=app)
-    assert runner.invoke(main, ["player", "deposit", "p1", "1.234", "--key", "k"], obj=app).exit_code == 2
+    bad = runner.invoke(main, ["player", "deposit", "p1", "1.234", "--key", "k"], obj=app)
+    assert bad.exit_code == 1 and "invalid_fields" in bad.output
     short = runner.invoke(main, ["player", "withdraw", "p1", "1.00", "--key", "k"], obj=app)
-    assert short.exit_code == 1 and "NO_FUNDS" in short.output
+    assert short.exit_code == 1 and "insufficient_funds" in short.output
+
+
+def test_cli_cashier_is_the_api_path(app: Flask, operator: Operator) -> None:
+    """The command line moves money through the API's cashier: amounts at the player's decimals
+    (500 yen is 500, not 5.00), the same idempotency keys, adjustments with a reason."""
+    runner = CliRunner()
+    runner.invoke(main, ["player", "create", "jp", "JPY"], obj=app)
+    paid = runner.invoke(main, ["player", "deposit", "jp", "500", "--key", "d1"], obj=app)
+    assert paid.exit_code == 0 and "balance=500 " in paid.output and operator.balance("jp") == "500"
+    assert operator.deposit("jp", "500", "d1").headers["Idempotent-Replayed"] == "true"  # the CLI's key
+    fixed = runner.invoke(main, ["player", "adjust", "jp", "-20", "--key", "a1", "--reason", "typo"], obj=app)
+    assert fixed.exit_code == 0 and "balance=480 " in fixed.output
+    assert (
+        runner.invoke(main, ["player", "adjust", "jp", "5", "--key", "a2", "--reason", "x\ny"], obj=app).exit_code == 1
+    )
 
 
 def test_serve_embedded_demo_and_sigterm(tmp_path: Path) -> None:
@@ -114,6 +133,7 @@ def test_snapshot_worker_stops_on_sigterm(tmp_path: Path) -> None:
         "REDIS_URL": "redis://127.0.0.1:1/0",
         "OPERATOR_API_KEY": "k" * 16,
         "DATABASE_URL": f"sqlite:///{tmp_path / 'wallet.db'}",
+        "WALLET_FILE_DATABASE": "1",
     }
     wallet = Path(sys.executable).parent / "wallet"
     log = tmp_path / "snapshot.log"

@@ -14,6 +14,7 @@ from wallet.context import Services
 from wallet.core.money import format_amount
 from wallet.errors import StoreUnavailable
 from wallet.player_commands import player
+from wallet.quarantine_commands import quarantine
 from wallet.sim.command import simulate
 
 
@@ -212,5 +213,6 @@ def sign(body: str, account: str) -> None:
 
 main.add_command(simulate)
 main.add_command(player)
+main.add_command(quarantine)
 main.add_command(staff_commands.user)
 main.add_command(staff_commands.key)

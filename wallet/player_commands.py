@@ -8,8 +8,8 @@ import click
 import sqlalchemy as sa
 
 from wallet.commands import cli_actor, cli_app, fail, services_of
-from wallet.core.money import AmountError, format_amount, parse_amount
-from wallet.core.wallet import Move, Outcome, Result
+from wallet.core.money import shown
+from wallet.core.wallet import Outcome, Result
 from wallet.errors import StoreUnavailable
 
 
@@ -52,9 +52,8 @@ def player_unblock(player_id: str) -> None:
 @click.argument("amount")
 @click.option("--key", required=True, help="Idempotency key: the same key never pays twice.")
 def player_deposit(player_id: str, amount: str, key: str) -> None:
-    """Credit AMOUNT (e.g. 100.00) to the player's balance."""
-    result = _wallet().credit(Move("cashier", player_id, key, win=_amount(amount)), kind="deposit")
-    _show(player_id, result, "deposit", amount)
+    """Credit AMOUNT (e.g. 100.00, in the player's currency) to the player's balance."""
+    _cashier(player_id, "deposit", amount, key)
 
 
 @player.command("withdraw")
@@ -63,15 +62,39 @@ def player_deposit(player_id: str, amount: str, key: str) -> None:
 @click.option("--key", required=True, help="Idempotency key: the same key never pays out twice.")
 def player_withdraw(player_id: str, amount: str, key: str) -> None:
     """Debit AMOUNT from the player's balance (refused when it is short)."""
-    move = Move("cashier", player_id, key, bet=_amount(amount), check_blocked=False)
-    _show(player_id, _wallet().debit(move, kind="withdrawal"), "withdrawal", amount)
+    _cashier(player_id, "withdrawal", amount, key)
 
 
-def _amount(text: str) -> int:
-    try:
-        return parse_amount(text)
-    except AmountError as exc:
-        raise click.BadParameter(f"amount {exc}") from exc
+@player.command("adjust", context_settings={"ignore_unknown_options": True})  # -2.50 is an amount
+@click.argument("player_id")
+@click.argument("amount")
+@click.option("--key", required=True, help="Idempotency key: the same key never corrects twice.")
+@click.option("--reason", required=True, help="Why (3-500 printable characters): it goes to the audit trail.")
+def player_adjust(player_id: str, amount: str, key: str, reason: str) -> None:
+    """Correct the balance by AMOUNT (signed: -2.50 takes, 2.50 gives), with a reason."""
+    _cashier(player_id, "adjustment", amount, key, reason)
+
+
+def _cashier(player_id: str, kind: str, text: str, key: str, reason: str | None = None) -> None:
+    """The operator API's cashier path (units, idempotency, audit row), run as ``cli:<login>``."""
+    from wallet.operator import api
+
+    app = cli_app()
+    if services_of(app).settings.embedded:
+        fail("REDIS_URL: not set; player commands need the Redis the service uses")
+    with app.app_context():
+        try:
+            amount = api.amount_of(text, signed=kind == "adjustment", reason=reason)
+            body, replayed = api.cashier(player_id, kind, amount, key, reason, actor=cli_actor())
+        except api.ApiError as exc:
+            fail(f"{player_id}: {exc.code}: {exc.message}")
+        except StoreUnavailable as exc:
+            fail(f"REDIS_URL: {exc}")
+        except sa.exc.SQLAlchemyError as exc:
+            fail(f"DATABASE_URL: {exc.__class__.__name__}; this call moved nothing")
+    outcome = "DUPLICATE" if replayed else "OK"
+    fields = {"player": player_id, "outcome": outcome, "balance": body["balance"], "currency": body["currency"]}
+    click.echo("  ".join(f"{k}={v}" for k, v in {**fields, "reference": body["transaction_id"]}.items()))
 
 
 def _show(player_id: str, result: Result, action: str | None = None, amount: str | None = None) -> None:
@@ -81,7 +104,7 @@ def _show(player_id: str, result: Result, action: str | None = None, amount: str
         fail(f"{player_id}: {result.outcome.value}")
     fields = {"player": player_id, "outcome": result.outcome.value}
     if result.balance is not None:
-        fields["balance"] = format_amount(result.balance)
+        fields["balance"] = shown(result.balance, result.unit, str(result.currency))
     for name in ("currency", "status", "reference"):
         if getattr(result, name) is not None:
             fields[name] = getattr(result, name)

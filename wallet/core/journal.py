@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 
-#: The positions of ``meta``'s array (a reversal sends only the first three).
-FIELDS = ("provider", "player", "round", "game", "bet", "win", "bonus")
+#: The positions of ``meta``'s array (a reversal sends only the first three). ``audit``: the audit
+#: row of a cashier movement as JSON (wallet/operator/audit.py pending), written to SQL by the
+#: snapshot job with the entry itself, so a movement and its audit row are one atomic step.
+FIELDS = ("provider", "player", "round", "game", "bet", "win", "bonus", "audit")
 
 _ENCODE = json.JSONEncoder(separators=(",", ":")).encode
 

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 
 from wallet.core import journal
 from wallet.core.aged import probe
-from wallet.core.money import LEGACY_UNIT, exponent
+from wallet.core.money import LEGACY_UNIT, MAX_BALANCE, exponent, reduced
 from wallet.core.records import fingerprint
 from wallet.core.store import PlayerKeys, Store
 from wallet.errors import StoreUnavailable
@@ -31,6 +31,7 @@ class Outcome(enum.StrEnum):
     NO_SESSION = "NO_SESSION"
     CURRENCY = "CURRENCY"  # the player's currency is not the request's, or not its account's
     BAD_AMOUNT = "BAD_AMOUNT"  # more decimals than the player's currency (unit) has
+    TOO_LARGE = "TOO_LARGE"  # past the per-request limit, or the balance would pass MAX_BALANCE
     NO_FUNDS = "NO_FUNDS"
     NOT_FOUND = "NOT_FOUND"  # reversal of a transaction never applied (now remembered as cancelled)
     ROLLED_BACK = "ROLLED_BACK"  # already reversed, or cancelled before it arrived
@@ -74,11 +75,14 @@ class Move:
     need_session: bool = False
     index_round: bool = False  # remember the bet under its round, for a cancel by round
     bonus: str = ""  # the free-spin grant or bonus that pays it ('free-spin' when unnamed)
+    reason: str = ""  # a cashier adjustment's reason: part of the request (a replay must repeat it)
+    audit: str = ""  # the audit row journalled with the movement (JSON; wallet/operator/audit.py)
 
     def fingerprint(self, kind: str) -> str:
         """Equal for two requests that are the same request (replays), different otherwise."""
         amounts = f"{self.bet}|{self.win}" if self.exp == 2 else f"{self.bet}|{self.win}e{self.exp}"
-        return fingerprint(f"{kind}|{amounts}|{self.round}|{self.game}|{int(self.free_spin)}")
+        reason = f"|{self.reason}" if self.reason else ""
+        return fingerprint(f"{kind}|{amounts}|{self.round}|{self.game}|{int(self.free_spin)}{reason}")
 
     def probe(self) -> str:
         return probe(self.provider, self.player, self.tx)
@@ -89,6 +93,8 @@ class Move:
     def meta(self, bet: int, win: int) -> str:
         """The journal entry's metadata (wallet/core/journal.py): who, where, the money really bet and won."""
         bonus = self.bonus or ("free-spin" if self.free_spin else "")
+        if self.audit:
+            return journal.meta(self.provider, self.player, self.round, self.game, bet, win, bonus, self.audit)
         return journal.meta(self.provider, self.player, self.round, self.game, bet, win, bonus)
 
 
@@ -128,7 +134,9 @@ class Wallet:
     def debit(self, move: Move, kind: str = "bet") -> Result:
         """Take move.bet (nothing for a free spin); refused when funds are short."""
         keys = self.store.keys(move.player)
-        amount = 0 if move.free_spin else move.bet
+        (amount,), exp = reduced((0 if move.free_spin else move.bet,), move.exp)
+        if amount > MAX_BALANCE:
+            return Result(Outcome.TOO_LARGE)
         index_seconds = ROUND_INDEX_SECONDS if move.index_round else 0
         args = [
             move.tx,
@@ -139,8 +147,8 @@ class Wallet:
             move.currency,
             kind,
             index_seconds,
-            move.meta(bet=amount, win=0),
-            move.exp,
+            move.meta(bet=0 if move.free_spin else move.bet, win=0),
+            exp,
         ]
         script_keys = [*_money_keys(keys, move), keys.round(move.provider, move.round)]
         return _counted(self._money("debit", script_keys, args, move.provider, keys), move.provider, kind)
@@ -148,24 +156,30 @@ class Wallet:
     def credit(self, move: Move, kind: str = "win") -> Result:
         """Pay move.win; never refused for funds, status or session."""
         keys = self.store.keys(move.player)
+        (amount,), exp = reduced((move.win,), move.exp)
+        if amount > MAX_BALANCE:
+            return Result(Outcome.TOO_LARGE)
         meta = move.meta(bet=0, win=move.win)
-        args = [move.tx, move.probe(), move.fingerprint(kind), move.win, kind, meta, move.currency, move.exp]
+        args = [move.tx, move.probe(), move.fingerprint(kind), amount, kind, meta, move.currency, exp]
         result = self._money("credit", _money_keys(keys, move)[:3], args, move.provider, keys)
         return _counted(result, move.provider, kind)
 
     def bet_win(self, move: Move) -> Result:
         """Take move.bet and pay move.win in one step; funds checked against the bet."""
         keys = self.store.keys(move.player)
+        (bet, win), exp = reduced((move.bet, move.win), move.exp)
+        if max(bet, win) > MAX_BALANCE:
+            return Result(Outcome.TOO_LARGE)
         args = [
             move.tx,
             move.probe(),
             move.fingerprint("betwin"),
-            move.bet,
-            move.win,
+            bet,
+            win,
             move.flags(),
             move.currency,
             move.meta(bet=move.bet, win=move.win),
-            move.exp,
+            exp,
         ]
         result = self._money("betwin", _money_keys(keys, move), args, move.provider, keys)
         if result.outcome is Outcome.OK:

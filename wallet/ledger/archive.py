@@ -66,7 +66,7 @@ def rotate(store: Store, engine: Engine) -> aged.Generation:
         planned = int(daily_rate(engine, now) * 1.5 * period / 86400)
         if current is not None and current.count >= current.planned:
             planned = max(planned, 2 * current.planned)  # traffic outgrew the plan: grow geometrically
-        planned = max(planned, aged.MIN_IDS * SHARDS)
+        planned = aged.affordable(planned, store.headroom(), SHARDS)  # one allocation: sized from the room left
         if current is not None:
             current.closed = now
         current = aged.Generation((current.id + 1) if current else 1, aged.bits_for(planned, SHARDS), planned, now)

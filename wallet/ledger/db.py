@@ -8,6 +8,7 @@
     staff_users      back-office people (wallet/operator/staff.py)
     api_keys         named keys of systems calling the operator API
     audit_log        one append-only row per state-changing action (wallet/operator/audit.py)
+    ledger_quarantine  ledger entries SQL refused, set aside so the rest flows (wallet/ledger/quarantine.py)
 
 The schema is created and changed by Alembic (wallet/ledger/migrations); these definitions are what
 the code reads and writes.
@@ -133,6 +134,20 @@ audit_log = sa.Table(
     sa.Column("client", sa.String(64)),
     sa.Column("request_id", sa.String(200)),
     sa.Column("outcome", sa.String(32), nullable=False),
+)
+
+
+ledger_quarantine = sa.Table(
+    "ledger_quarantine",
+    metadata,
+    sa.Column("id", _BIG_ID, primary_key=True, autoincrement=True),
+    sa.Column("shard", sa.SmallInteger, nullable=False),
+    sa.Column("entry_id", sa.String(32), nullable=False),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),  # when the entry was appended
+    sa.Column("fields", sa.Text, nullable=False),  # the entry as JSON, ASCII only (\u0000 escaped)
+    sa.Column("error", sa.Text, nullable=False),  # why SQL refused it, ASCII only
+    sa.Column("set_aside_at", sa.DateTime(timezone=True), nullable=False),
+    sa.UniqueConstraint("shard", "entry_id"),
 )
 
 

@@ -4,11 +4,16 @@ One batch = read up to ``count`` entries past each shard's cursor, write their r
 cursors in ONE SQL transaction, commit, and only then trim the streams. A crash before the
 commit leaves SQL untouched (the entries are read again); a crash after it leaves entries that
 the cursor already skips. Either way every entry is written to SQL exactly once.
+
+No entry stops the others: when SQL refuses a batch (for anything but being unreachable), it is
+written again one entry at a time and an entry still refused is set aside in the quarantine
+(wallet/ledger/quarantine.py), in the same transaction that moves the cursor past it.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import time
 import uuid
@@ -21,7 +26,8 @@ from sqlalchemy.engine import Connection, Engine
 
 from wallet.core.store import Store
 from wallet.errors import StoreUnavailable
-from wallet.ledger.db import balances, cursors, ledger_entries, transactions, upsert
+from wallet.ledger import quarantine
+from wallet.ledger.db import audit_log, balances, cursors, ledger_entries, transactions, upsert
 
 log = logging.getLogger("wallet.snapshot")
 
@@ -69,19 +75,49 @@ def drain_once(
         positions = read_cursors(conn)
     batch = _read(store, positions, count)
     if not batch.entries:
-        store.record_snapshot(0)  # the health page and /metrics show the worker is alive
+        _report(store, engine, 0)  # the health page and /metrics show the worker is alive
         return batch
+    try:
+        _commit(engine, batch, write, before_commit)
+    except quarantine.UNAVAILABLE:
+        raise
+    except Exception as exc:  # SQL (or the mapping) refuses something in the batch: find what
+        log.warning("snapshot: batch of %d entries refused (%s); writing one at a time", len(batch.entries), exc)
+        _commit(engine, batch, _write_each, before_commit)
+    if before_trim:
+        before_trim()
+    _trim(store, _last_ids(batch))
+    _report(store, engine, len(batch.entries))
+    return batch
+
+
+def _commit(engine: Engine, batch: Batch, writer: Any, before_commit: Any) -> None:
+    """The batch's rows (by ``writer``) and the shards' new cursors, in one SQL transaction."""
     with engine.begin() as conn:
-        _write(conn, batch)
+        writer(conn, batch)
         last = _last_ids(batch)
         upsert(conn, cursors, [{"shard": s, "last_id": i} for s, i in last.items()], ["shard"], ["last_id"])
         if before_commit:
             before_commit()
-    if before_trim:
-        before_trim()
-    _trim(store, last)
-    store.record_snapshot(len(batch.entries))
-    return batch
+
+
+def _write_each(conn: Connection, batch: Batch) -> None:
+    """Each entry in its own savepoint; one SQL still refuses is set aside in the quarantine."""
+    batch.money_rows = 0
+    for shard, entry_id, fields in batch.entries:
+        one = Batch([(shard, entry_id, fields)])
+        try:
+            with conn.begin_nested():
+                write(conn, one)
+        except quarantine.UNAVAILABLE:
+            raise
+        except Exception as exc:  # this entry is refused: keep it aside, let the rest flow
+            quarantine.set_aside(conn, shard, entry_id, entry_time(entry_id), fields, exc)
+        batch.money_rows += one.money_rows
+
+
+def _report(store: Store, engine: Engine, entries: int) -> None:
+    store.record_snapshot(entries, quarantine.count(engine))
 
 
 def _read(store: Store, positions: dict[int, str], count: int) -> Batch:
@@ -102,8 +138,9 @@ def _trim(store: Store, last: dict[int, str]) -> None:
     store.trim_ledgers({shard: next_id(entry_id) for shard, entry_id in last.items()})
 
 
-def _write(conn: Connection, batch: Batch) -> None:
-    """All rows of a batch, inside the caller's SQL transaction."""
+def write(conn: Connection, batch: Batch, late: bool = False) -> None:
+    """All rows of a batch, inside the caller's SQL transaction. ``late``: entries written after
+    newer ones (a quarantine retry), which set a player's row only when SQL has none yet."""
     records: dict[tuple[str, str, str], dict[str, Any]] = {}
     players: dict[str, dict[str, Any]] = {}
     ledger: list[dict[str, Any]] = []
@@ -123,9 +160,23 @@ def _write(conn: Connection, batch: Batch) -> None:
     batch.money_rows = len(ledger)
     if ledger:
         conn.execute(sa.insert(ledger_entries), ledger)
+    audited = [_audit_row(shard, entry_id, e) for shard, entry_id, e in batch.entries if e.get("audit")]
+    if audited:
+        conn.execute(sa.insert(audit_log), audited)
     record_columns = [c.name for c in transactions.c if c.name not in ("provider", "player", "tx")]
     upsert(conn, transactions, list(records.values()), ["provider", "player", "tx"], record_columns)
+    if late:
+        known = set(conn.execute(sa.select(balances.c.player).where(balances.c.player.in_(players))).scalars())
+        players = {p: row for p, row in players.items() if p not in known}
     _write_players(conn, players)
+
+
+def _audit_row(shard: int, entry_id: str, e: dict[str, str]) -> dict[str, Any]:
+    """The audit row a cashier movement journalled (wallet/operator/audit.py pending), timed at the
+    movement and naming the transaction it made."""
+    row = json.loads(e["audit"])
+    detail = ", ".join(filter(None, [row.pop("detail", None), f"transaction {shard}-{entry_id}"]))
+    return {**row, "at": entry_time(entry_id), "detail": detail, "outcome": "ok"}
 
 
 def _money_record(e: dict[str, str], entry_id: str) -> dict[str, Any]:

@@ -16,9 +16,9 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from wallet import wire
 from wallet.context import services
-from wallet.core.money import AmountError, exponent, format_amount, parse_amount, shown
+from wallet.core.money import MAX_BALANCE, AmountError, exponent, format_amount, parse_amount, shown
 from wallet.core.wallet import Move, Outcome, Result
-from wallet.fields import Currency, ExactAmount, describe
+from wallet.fields import MAX_REASON, Currency, ExactAmount, OneLine, describe, one_line
 from wallet.operator import audit, staff, throttle
 from wallet.providers.platform import PlatformBusy, PlatformError, PlatformRejected, PlatformTimeout
 
@@ -58,7 +58,9 @@ class Strict(Schema):
 
 
 class PlayerCreate(Strict):
-    id = fields.String(required=True, validate=validate.Regexp(f"^{PLAYER_ID}$"))
+    id = fields.String(
+        required=True, validate=[validate.Regexp(f"^{PLAYER_ID}$"), OneLine(64)]
+    )  # '$' alone lets a final "\n" through
     currency = Currency(required=True, known=True)
 
 
@@ -80,7 +82,7 @@ class Adjustment(Strict):
     amount = ExactAmount(
         required=True, strings_only=True, signed=True, validate=validate.NoneOf([0], error="must not be zero")
     )
-    reason = fields.String(required=True, validate=validate.Length(3, 500))
+    reason = fields.String(required=True, validate=[validate.Length(3, MAX_REASON), OneLine(MAX_REASON)])
 
 
 _create, _update, _cashier, _adjust = PlayerCreate(), PlayerUpdate(), CashierMovement(), Adjustment()
@@ -251,36 +253,47 @@ def _cashier_movement(player: str, kind: str, amount: Decimal | None = None, rea
 
 
 def cashier(
-    player: str, kind: str, amount: Decimal, key: str, reason: str | None = None
+    player: str, kind: str, amount: Decimal, key: str, reason: str | None = None, actor: staff.Actor | None = None
 ) -> tuple[dict[str, Any], bool]:
-    """A deposit, withdrawal or adjustment (the operator API's and the back office's one path):
-    the movement's answer, and whether it replays an earlier one with the same Idempotency-Key.
-    ApiError otherwise. Either way one audit row records it.
+    """A deposit, withdrawal or adjustment (the one path of the operator API, the back office and
+    the command line): the movement's answer, and whether it replays an earlier one with the same
+    Idempotency-Key. ApiError otherwise. Either way one audit row records it: a movement's is
+    journalled with it (audit.pending), a replay's or a refusal's written here.
 
     The amount is taken in the player's currency, with at most its decimals (never rounded); an
-    adjustment's is signed."""
+    adjustment's is signed. ``actor``: who acts outside a request (the command line)."""
     try:
-        body, replayed = _move_money(player, kind, amount, key)
+        body, replayed = _move_money(player, kind, amount, key, reason or "", actor)
     except ApiError as exc:
-        audit.record(kind, exc.code, player=player, amount=str(amount), reason=reason, detail=f"key {key}")
+        detail = f"key {key}"
+        audit.record(kind, exc.code, actor=actor, player=player, amount=str(amount), reason=reason, detail=detail)
         raise
-    detail = f"key {key}, transaction {body['transaction_id']}"
-    outcome = "replayed" if replayed else "ok"
-    audit.record(
-        kind, outcome, player=player, amount=body["amount"], currency=body["currency"], reason=reason, detail=detail
-    )
+    if replayed:
+        detail = f"key {key}, replay of transaction {body['transaction_id']}"
+        audit.record(
+            kind, "replayed", actor=actor, player=player, amount=body["amount"], currency=body["currency"],
+            reason=reason, detail=detail,
+        )  # fmt: skip
     return body, replayed
 
 
-def _move_money(player: str, kind: str, amount: Decimal, key: str) -> tuple[dict[str, Any], bool]:
-    if not 1 <= len(key) <= 128 or not key.isprintable():
+def _move_money(
+    player: str, kind: str, amount: Decimal, key: str, reason: str, actor: staff.Actor | None
+) -> tuple[dict[str, Any], bool]:
+    if not one_line(key, 128):
         raise ApiError(400, "idempotency_key_required", "Idempotency-Key header (1-128 characters) required")
     wallet = services().wallet
     minor, exp, currency = in_currency(player, abs(amount))
+    shown_amount = format_amount(-minor if amount < 0 else minor, exp)
+    note = audit.pending(
+        kind, actor=actor, player=player, amount=shown_amount, currency=currency, reason=reason or None,
+        detail=f"key {key}",
+    )  # fmt: skip
     if kind == "deposit" or (kind == "adjustment" and amount > 0):
-        result = wallet.credit(Move(CASHIER, player, key, win=minor, exp=exp), kind=kind)
+        move = Move(CASHIER, player, key, win=minor, exp=exp, reason=reason, audit=note)
+        result = wallet.credit(move, kind=kind)
     else:
-        move = Move(CASHIER, player, key, bet=minor, exp=exp, check_blocked=False)
+        move = Move(CASHIER, player, key, bet=minor, exp=exp, check_blocked=False, reason=reason, audit=note)
         result = wallet.debit(move, kind=kind)
     if result.outcome is Outcome.NO_PLAYER:
         raise ApiError(404, "player_not_found", f"no player {player!r}")
@@ -291,12 +304,15 @@ def _move_money(player: str, kind: str, amount: Decimal, key: str) -> tuple[dict
     if result.outcome is Outcome.BAD_AMOUNT:
         message = f"amount: more decimals than this player's balance is kept in ({currency}, hundredths)"
         raise ApiError(422, "invalid_fields", message)
+    if result.outcome is Outcome.TOO_LARGE:
+        message = f"amount: past the per-request limit, or the balance would pass {MAX_BALANCE} minor units"
+        raise ApiError(422, "amount_too_large", message)
     assert result.balance_after is not None
     body = {
         "transaction_id": result.reference,
         "idempotency_key": key,
         "kind": kind,
-        "amount": format_amount(-minor if amount < 0 else minor, exp),
+        "amount": shown_amount,
         "currency": currency,
         "balance": shown(result.balance_after, result.unit, currency),
     }

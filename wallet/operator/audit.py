@@ -4,10 +4,17 @@
 the actor and its role, the action, the player, amount and currency where there is one, the
 reason, the client address, the request id, the time and the outcome. ``GET /api/v1/audit``
 and the back office read it, newest first.
+
+A money movement's row is not written here but carried by the movement itself: ``pending()``
+makes the row, the money script journals it in the same atomic step as the balance change, and
+the snapshot job inserts it with the ledger entry (wallet/ledger/snapshot.py), exactly once. So
+no money moves without its row, whatever SQL is doing at that moment; the row appears in the
+trail once the worker drains (seconds), timed at the movement.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -30,6 +37,24 @@ SYSTEM = Actor("system", "admin", "cli")  # the command line: whoever runs it on
 T = TypeVar("T")
 
 
+def _context_fields(actor: Actor | None) -> dict[str, Any]:
+    """The row's fields that come from the request: who, from where, which request."""
+    who = actor or (g.get("actor") if has_request_context() else None) or SYSTEM
+    return {
+        "actor": who.name,
+        "actor_kind": who.kind,
+        "role": who.role,
+        "client": request.remote_addr if has_request_context() else None,
+        "request_id": observe.current().request_id if has_request_context() else None,
+    }
+
+
+def pending(action: str, *, actor: Actor | None = None, **values: str | None) -> str:
+    """The audit row of a money movement about to be made, as the JSON its journal entry carries
+    (player, amount, currency, reason, detail in ``values``); outcome ok, time the movement's."""
+    return json.dumps({**_context_fields(actor), "action": action, **values}, separators=(",", ":"))
+
+
 def record(
     action: str,
     outcome: str = "ok",
@@ -42,20 +67,15 @@ def record(
     detail: str | None = None,
 ) -> None:
     """Append one row; the actor, client address and request id come from the request."""
-    who = actor or (g.get("actor") if has_request_context() else None) or SYSTEM
     row = {
         "at": datetime.now(UTC),
-        "actor": who.name,
-        "actor_kind": who.kind,
-        "role": who.role,
+        **_context_fields(actor),
         "action": action,
         "player": player,
         "amount": amount,
         "currency": currency,
         "reason": reason,
         "detail": detail,
-        "client": request.remote_addr if has_request_context() else None,
-        "request_id": observe.current().request_id if has_request_context() else None,
         "outcome": outcome,
     }
     with services().db.begin() as conn:

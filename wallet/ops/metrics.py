@@ -85,6 +85,11 @@ class SnapshotCollector(Collector):
             at = GaugeMetricFamily("wallet_snapshot_last_run_timestamp_seconds", "When the worker last drained.")
             at.add_metric([], float(last["at"]))
             yield at
+            aside = GaugeMetricFamily(
+                "wallet_ledger_quarantined", "Ledger entries SQL refused, set aside (wallet quarantine list)."
+            )
+            aside.add_metric([], float(last.get("quarantined", 0)))
+            yield aside
 
 
 class RedisCollector(Collector):
