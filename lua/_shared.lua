@@ -1,4 +1,5 @@
---[[ _shared.lua: helpers prepended to every script at load time (wallet/store.py).
+--[[ _shared.lua: helpers prepended to every script at load time (wallet/core/store.py), after
+the script's flags line when it has one ('#!lua flags=allow-oom': the worker's scripts).
 
 Not a script on its own. Conventions shared by every script:
   * money is an integer number of minor units, carried as a decimal string in ARGV and
@@ -42,7 +43,8 @@ local function fmt(n)
 end
 
 local UNIT = ''  -- the unit of the account read, answered first (see the header)
-local MAX_EXACT = 2 ^ 53  -- Lua numbers are exact integers below this
+local MAX_REQUEST = 1e13  -- most minor units one request may move (wallet/core/money.py MAX_REQUEST)
+local MAX_BALANCE = 2 ^ 53 - 1  -- Lua numbers are exact integers up to here (money.py MAX_BALANCE)
 
 local function load_account(key)
   local v = redis.call('HMGET', key, 'balance', 'currency', 'status', 'unit')
@@ -51,19 +53,26 @@ local function load_account(key)
   return {balance = tonumber(v[1]), currency = v[2], status = v[3], unit = tonumber(UNIT)}
 end
 
--- An amount sent as minor units at exponent exp, in the account's unit; nil when the unit
--- cannot hold it exactly (more decimals than the player's currency has) or it is too large.
+-- An amount sent as minor units at exponent exp (below 2^53: the caller reduces it), in the
+-- account's unit; or nil and the refusal: BAD_AMOUNT when the unit cannot hold it exactly (more
+-- decimals than the player's currency has), TOO_LARGE past MAX_REQUEST.
 local function in_unit(acct, amount, exp)
   local n, shift = tonumber(amount), acct.unit - tonumber(exp)
   if shift >= 0 then
     n = n * 10 ^ shift
   elseif n % 10 ^ -shift ~= 0 then
-    return nil
+    return nil, 'BAD_AMOUNT'
   else
     n = n / 10 ^ -shift
   end
-  if n >= MAX_EXACT then return nil end
+  if n > MAX_REQUEST then return nil, 'TOO_LARGE' end
   return n
+end
+
+-- The refusal of a move that would take the balance past MAX_BALANCE, or nil.
+local function past_max(acct, delta)
+  if acct.balance + delta > MAX_BALANCE then return {'TOO_LARGE', fmt(acct.balance)} end
+  return nil
 end
 
 -- True when the account's currency does not meet the caller's condition (see the header).

@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 --[[ lease.lua: one snapshot worker drains at a time; another waits its turn (a PaaS deploy
 overlaps the old worker and the new one).
 
@@ -7,6 +8,9 @@ ARGV[2]  the worker's token (random, per process)
 ARGV[3]  lifetime in milliseconds ('take' only): a worker that dies is replaced after it
 
 Returns 1 when the caller holds the lease (take) or released it (give), else 0.
+
+allow-oom (the first line): the worker must keep its lease at maxmemory, where it is the only
+one that can free memory (drain and trim the streams, prune records).
 ]]
 
 local holder = redis.call('GET', KEYS[1])

@@ -1,3 +1,4 @@
+#!lua flags=allow-oom
 --[[ prune.lua: move transaction records that SQL holds and that are past their retention out of
 the tx hash and into the aged-id filter (a replay of such an id is then answered from SQL, and is
 never applied again).
@@ -15,6 +16,10 @@ ARGV[2..] triples: transaction id, state SQL holds for it (A, R, C, X), its prob
 
 Returns the ids that are now in the filter and out of the hash; ids whose state differs are
 left out and stay in full.
+
+allow-oom (the first line): pruning frees memory (a record leaves for ~2 bytes of filter), so it
+must run at maxmemory too. Its one allocation, a generation's bitmap, is sized from the memory
+left (wallet/core/aged.py), so it cannot take a full Redis far past its limit.
 ]]
 
 if redis.call('EXISTS', KEYS[2]) == 0 then redis.call('SETBIT', KEYS[2], tonumber(ARGV[1]) - 1, 0) end

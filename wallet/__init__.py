@@ -39,7 +39,10 @@ def create_app(env: Mapping[str, str] | None = None, client: redis.Redis | None 
     """
     settings = config.load(env)
     store = Store(
-        client if client is not None else connect(settings.redis_url), settings.key_prefix, settings.aged_horizon
+        client if client is not None else connect(settings.redis_url),
+        settings.key_prefix,
+        settings.aged_horizon,
+        settings.redis_soft_limit / 100,
     )
     if not settings.embedded:
         _refuse_evicting(store)
@@ -117,7 +120,7 @@ def _store_unavailable(exc: StoreUnavailable) -> Response:
         observation = g.get("observation")
         metrics.REDIS_FULL.labels((observation and observation.provider) or "api").inc()
         log.warning("redis memory full: %s", exc)
-        message = "the wallet store is full (Redis maxmemory); nothing was applied; retry later"
+        message = "the wallet store is full (Redis past its soft limit or at maxmemory); nothing applied; retry later"
         return wire.error_response(503, "store_full", message, **{"Retry-After": "5"})
     log.warning("store unavailable: %s", exc)
     return wire.error_response(

@@ -13,7 +13,11 @@ been open for a third of the horizon, and deletes a generation a horizon after i
 So every id stays recognised for at least the horizon, no generation is ever filled past its
 plan (false positives stay at ~0.1 % each), and over years the filter holds about 4/3 of a
 horizon of ids and no more. The plan: 1.5 x the daily transactions, the rate taken from the
-last day, hour or five minutes, whichever is highest, over the generation's period.
+last day, hour or five minutes, whichever is highest, over the generation's period, but never
+more than fits in STEP_SHARE of the Redis memory left below the soft limit (wallet/ops/guard.py):
+a generation is one allocation, so it grows in steps sized from the Redis actually there (at
+least MIN_IDS per shard, 14 kB in all). A smaller generation fills its plan sooner and the next
+one is sized again from what is left then.
 
 The live generations are listed, newest first as 'gen:bits,...', in each shard's directory key
 ``<prefix>:{sN}:aged``. Web processes cache it and pass their copy to the scripts, which answer
@@ -30,6 +34,7 @@ from dataclasses import dataclass
 
 BITS_PER_ID = 14  # with lua/_shared.lua's 10 probes: ~0.1 % false positives per full generation
 MIN_IDS = 128  # per shard: 224 bytes, 14 kB for the 64 shards
+STEP_SHARE = 0.25  # of the memory left below the soft limit, the most one new generation may take
 
 
 @dataclass
@@ -58,6 +63,15 @@ def directory(generations: list[Generation]) -> str:
 def generation_ids(text: str) -> list[str]:
     """The generation ids of a directory, in its order."""
     return [part.split(":", 1)[0] for part in text.split(",") if part]
+
+
+def affordable(planned: int, room: int | None, shards: int) -> int:
+    """The ids a new generation may plan for with ``room`` bytes left below the soft limit (None:
+    unknown, e.g. INFO not allowed): its bitmaps take at most STEP_SHARE of the room, and never
+    less than MIN_IDS per shard."""
+    if room is not None:
+        planned = min(planned, int(max(0, room) * STEP_SHARE * 8 / BITS_PER_ID))
+    return max(planned, MIN_IDS * shards)
 
 
 def bits_for(planned: int, shards: int) -> int:

@@ -22,6 +22,7 @@ to other shards, so it is a constant, not a setting.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import threading
@@ -32,7 +33,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 import redis
@@ -42,10 +43,18 @@ from redis.retry import Retry
 
 from wallet.core import aged, journal
 from wallet.errors import StoreFull, StoreUnavailable
+from wallet.ops import guard
 
 SHARDS = 64
-LUA_DIR = Path(__file__).resolve().parents[2] / "lua"
-SCRIPT_NAMES = tuple(sorted(p.stem for p in LUA_DIR.glob("*.lua") if not p.stem.startswith("_")))
+#: The scripts ship inside the package (wallet/lua links to the top-level lua/), so a built wheel
+#: has them wherever it is installed.
+LUA_DIR = resources.files("wallet") / "lua"
+SCRIPT_NAMES = tuple(
+    sorted(p.name[:-4] for p in LUA_DIR.iterdir() if p.name.endswith(".lua") and not p.name.startswith("_"))
+)
+#: Scripts that may grow Redis: refused past the soft memory limit (MemoryGate), so that the
+#: worker, whose own scripts declare allow-oom, always has room to drain, prune and rotate.
+GROWING = frozenset({"betwin", "create_player", "credit", "debit", "rollback"})
 
 
 #: Scripts that read a player's account: their reply starts with the account's unit
@@ -55,14 +64,27 @@ _UNIT_FIRST = "local function main()\n{}\nend\nlocal reply = main()\ntable.inser
 
 
 def _read_scripts() -> dict[str, str]:
+    """Each script's full source: its flags line first (``#!lua flags=allow-oom``), then
+    lua/_shared.lua, then its body (wrapped to answer the unit first when it reads an account)."""
     shared = (LUA_DIR / "_shared.lua").read_text()
-    sources = {name: (LUA_DIR / f"{name}.lua").read_text() for name in SCRIPT_NAMES}
-    return {
-        name: shared + (_UNIT_FIRST.format(body) if name in ACCOUNT_SCRIPTS else body) for name, body in sources.items()
-    }
+    sources = {}
+    for name in SCRIPT_NAMES:
+        body = (LUA_DIR / f"{name}.lua").read_text()
+        flags, body = body.split("\n", 1) if body.startswith("#!") else ("", body)
+        body = _UNIT_FIRST.format(body) if name in ACCOUNT_SCRIPTS else body
+        sources[name] = (flags + "\n" if flags else "") + shared + body
+    return sources
 
 
 _SOURCES = _read_scripts()
+
+
+def _sources_for(client: redis.Redis) -> dict[str, str]:
+    """The scripts as ``client``'s server takes them: fakeredis runs a script's text as Lua, where
+    a '#!' flags line is not valid, so it gets them without (it has no maxmemory to allow past)."""
+    if not type(client).__module__.startswith("fakeredis"):
+        return _SOURCES
+    return {name: src.split("\n", 1)[1] if src.startswith("#!") else src for name, src in _SOURCES.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,15 +200,21 @@ class Store:
     """The wallet's view of Redis: key names plus one method per script call."""
 
     def __init__(
-        self, client: redis.Redis, prefix: str = "wallet", aged_horizon: timedelta = timedelta(days=30)
+        self,
+        client: redis.Redis,
+        prefix: str = "wallet",
+        aged_horizon: timedelta = timedelta(days=30),
+        soft_limit: float = guard.SOFT_LIMIT,
     ) -> None:
         self.client = client
         self.prefix = prefix
         self.horizon = aged_horizon.total_seconds()  # an aged id is recognised at least this long
         self.clock = time.time  # tests move it
         self._views: dict[int, tuple[str, list[str]]] = {}  # shard -> aged-id directory, script KEYS
-        self._shas = {name: hashlib.sha1(src.encode()).hexdigest() for name, src in _SOURCES.items()}
+        self._sources = _sources_for(client)
+        self._shas = {name: hashlib.sha1(src.encode()).hexdigest() for name, src in self._sources.items()}
         self._local = threading.local()
+        self.gate = guard.MemoryGate(client, soft_limit)
 
     def keys(self, player: str) -> PlayerKeys:
         return PlayerKeys(self.prefix, shard_of(player), player)
@@ -260,6 +288,11 @@ class Store:
                 into.count = int(self.client.hincrby(f"{self.prefix}:aged:count", str(into.id), len(done)))
         return [str(tx) for tx in done]
 
+    def headroom(self) -> int | None:
+        """Bytes left below the soft memory limit on the fullest master (None: not readable)."""
+        with _unavailable():
+            return guard.headroom(self.client, self.gate.soft)
+
     def aged_footprint(self) -> tuple[int, int]:
         """(bytes of every aged-id bitmap, ids written into them)."""
         generations = self.generations()
@@ -271,7 +304,10 @@ class Store:
             return sum(pipe.execute()), sum(g.count for g in generations)
 
     def run(self, script: str, keys: Sequence[str], args: Sequence[Any]) -> list[Any]:
-        """Call one script by its SHA1, sending its source once per node when the node lacks it."""
+        """Call one script by its SHA1, sending its source once per node when the node lacks it.
+        StoreFull without calling it when it may grow Redis and Redis is past the soft limit."""
+        if script in GROWING and self.gate.closed():
+            raise StoreFull(self.gate.why)
         try:
             client = self._thread_client()  # connects on first use: inside the translation
             try:
@@ -280,7 +316,7 @@ class Store:
                 # First use on this node, or after SCRIPT FLUSH / a restart: EVAL runs it and caches
                 # it on the node that owns the keys. (redis-py's Script would SCRIPT LOAD on every
                 # node instead, which fails while one cluster master is down.)
-                return client.eval(_SOURCES[script], len(keys), *keys, *args)  # type: ignore[no-any-return]
+                return client.eval(self._sources[script], len(keys), *keys, *args)  # type: ignore[no-any-return]
         except (*UNAVAILABLE, redis.ResponseError) as exc:
             raise _translated(exc) from exc
 
@@ -388,9 +424,12 @@ class Store:
             raw = self.client.get(f"{self.prefix}:snapshot:last")
         return None if raw is None else dict(json.loads(raw))
 
-    def record_snapshot(self, entries: int) -> None:
-        with _unavailable():
-            self.client.set(f"{self.prefix}:snapshot:last", json.dumps({"entries": entries, "at": time.time()}))
+    def record_snapshot(self, entries: int, quarantined: int = 0) -> None:
+        """Record the worker's last batch and how many entries wait in the quarantine; skipped
+        while Redis is at maxmemory (the worker's own path must work then: this is only a report)."""
+        report = json.dumps({"entries": entries, "at": time.time(), "quarantined": quarantined})
+        with contextlib.suppress(StoreFull), _unavailable():
+            self.client.set(f"{self.prefix}:snapshot:last", report)
 
     def has_keys(self) -> bool:
         """True when any key under this store's prefix exists."""

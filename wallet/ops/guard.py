@@ -1,5 +1,13 @@
 """The Redis the wallet runs on: refuse an eviction policy that could drop money, and watch memory.
 
+Memory is bounded at every moment by two rules (docs: operations, "Redis memory"):
+- money writes stop at a soft limit, SOFT_LIMIT of maxmemory on the fullest master (MemoryGate:
+  callbacks answer 503 with Retry-After before touching Redis), so the snapshot worker, whose
+  scripts declare allow-oom, always has room to drain, prune and rotate, and a full Redis
+  recovers by itself;
+- the worker's one allocation, a new aged-id generation, is sized from the headroom left below
+  the soft limit (headroom()), never from the traffic alone.
+
 An ``allkeys-*`` policy lets Redis evict any key at maxmemory (balances, transaction records):
 money lost silently and retries applied twice. ``noeviction`` (refuse writes: callbacks answer
 503) and ``volatile-*`` (only keys with a TTL go: sessions, caches, round indexes) are safe.
@@ -10,6 +18,7 @@ every CHECK_SECONDS while running (healthz 503, a gauge and a log line when it t
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -95,6 +104,67 @@ class Watch:
 def _memory(client: Any, node: Any) -> tuple[int, int]:
     info = client.info("memory", **({} if node is None else {"target_nodes": node}))
     return int(info.get("used_memory", 0)), int(info.get("maxmemory", 0))
+
+
+def _room(client: Any, node: Any) -> tuple[int, int]:
+    """(used, the limit to keep under): maxmemory, or the machine's RAM where none is set."""
+    info = client.info("memory", **({} if node is None else {"target_nodes": node}))
+    limit = int(info.get("maxmemory", 0)) or int(info.get("total_system_memory", 0))
+    return int(info.get("used_memory", 0)), limit
+
+
+SOFT_LIMIT = 0.8  # of maxmemory: money writes stop here (WALLET_REDIS_SOFT_LIMIT)
+GATE_SECONDS = 0.5  # a process reads INFO memory at most this often for the gate
+
+
+def headroom(client: redis.Redis, soft: float = SOFT_LIMIT) -> int | None:
+    """Bytes left below the soft limit on the fullest master (negative past it); None where INFO
+    is not allowed (fakeredis, some managed plans): nothing to size from."""
+    try:
+        figures = masters(client, _room)
+    except redis.ResponseError:
+        return None
+    room = [int(limit * soft) - used for used, limit in figures if limit]
+    return min(room) if room else None
+
+
+class MemoryGate:
+    """Closed while the fullest master is past the soft limit: money scripts are then refused
+    (StoreFull: 503 + Retry-After) before they run. INFO memory is read at most every
+    GATE_SECONDS per process, by one request thread at a time (the others read the last answer),
+    so the gate costs one round trip per half second, not one per callback."""
+
+    def __init__(self, client: redis.Redis, soft: float = SOFT_LIMIT) -> None:
+        self.client, self.soft = client, soft
+        self.is_closed, self.why = False, ""
+        self._read_at, self._every = float("-inf"), GATE_SECONDS
+        self._lock = threading.Lock()
+
+    def closed(self) -> bool:
+        if time.monotonic() - self._read_at >= self._every and self._lock.acquire(blocking=False):
+            try:
+                self._read()
+            finally:
+                self._lock.release()
+        return self.is_closed
+
+    def _read(self) -> None:
+        self._read_at = time.monotonic()
+        try:
+            room = headroom(self.client, self.soft)
+        except redis.RedisError:  # unreachable: the script call itself answers 503
+            return
+        if room is None:  # INFO not allowed: Redis's own OOM refusal is the only limit; ask rarely
+            self._every, self.is_closed = CHECK_SECONDS, False
+            return
+        was, self.is_closed = self.is_closed, room < 0
+        if self.is_closed:
+            self.why = (
+                f"redis: used memory is past the soft limit ({self.soft:.0%} of maxmemory); money writes "
+                "wait until the snapshot worker frees room (nothing applied)"
+            )
+        if was != self.is_closed:
+            log.warning("redis memory: %s the soft limit", "past" if self.is_closed else "back under")
 
 
 def memory(client: redis.Redis) -> tuple[int, int] | None:
