@@ -8,10 +8,15 @@ aged transaction, then the sizing table the README quotes (and writes it to benc
          |
     wallet snapshot --every 1  --> SQLite in a temporary folder (or SOAK_DATABASE_URL)
 
+Then a burst: SOAK_BURST_SECONDS more at SOAK_BURST_RATE rounds per second (600+ callbacks/s),
+Redis memory read every second. The rule it shows (docs: Redis memory): money writes stop at the
+soft limit (WALLET_REDIS_SOFT_LIMIT, 80 %) and a new aged-id generation takes at most a quarter of
+the room left below it, so Redis never passes 90 % of maxmemory, whatever the burst.
+
 Run: `make soak`. Settings: SOAK_SECONDS (default 300), SOAK_RATE (rounds per second, 120),
 SOAK_RETENTION (WALLET_RETENTION, 20s), SOAK_AGED_HORIZON (WALLET_AGED_HORIZON, 6m: generations
-of 2 minutes, so they fill, rotate and are dropped within the run), SOAK_MAXMEMORY (64mb),
-SOAK_RESULTS (bench/SOAK.md).
+of 2 minutes, so they fill, rotate and are dropped within the run), SOAK_MAXMEMORY (24mb, the
+smallest PaaS plans), SOAK_BURST_SECONDS (120), SOAK_BURST_RATE (300), SOAK_RESULTS (bench/SOAK.md).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import redis
 import requests
@@ -32,7 +38,10 @@ BIN = Path(sys.executable).parent
 SECONDS = float(os.environ.get("SOAK_SECONDS", "300"))
 RATE = float(os.environ.get("SOAK_RATE", "120"))
 RETENTION = os.environ.get("SOAK_RETENTION", "20s")
-MAXMEMORY = os.environ.get("SOAK_MAXMEMORY", "64mb")
+MAXMEMORY = os.environ.get("SOAK_MAXMEMORY", "24mb")
+BURST_SECONDS = float(os.environ.get("SOAK_BURST_SECONDS", "120"))
+BURST_RATE = float(os.environ.get("SOAK_BURST_RATE", "300"))
+CEILING = 0.9  # of maxmemory: what the burst must never pass
 RESULTS = Path(os.environ.get("SOAK_RESULTS", ROOT / "bench" / "SOAK.md"))
 #: A short aged-id horizon (generations of 2 minutes) so that generations fill, rotate and drop.
 HORIZON = os.environ.get("SOAK_AGED_HORIZON", "6m")
@@ -104,10 +113,12 @@ def per_record_by_encoding(redis_url: str) -> dict[int, float]:
 def callbacks(url: str) -> dict[str, float]:
     """Callback and aged-lookup counters from /metrics."""
     text = requests.get(f"{url}/metrics", headers={"Authorization": f"Bearer {KEY}"}, timeout=5).text
-    totals: dict[str, float] = {"callbacks": 0.0, "false_positive": 0.0}
+    totals: dict[str, float] = {"callbacks": 0.0, "false_positive": 0.0, "full": 0.0}
     for line in text.splitlines():
         if line.startswith("wallet_callbacks_total{"):
             totals["callbacks"] += float(line.rsplit(" ", 1)[1])
+        if line.startswith("wallet_redis_full_total{"):
+            totals["full"] += float(line.rsplit(" ", 1)[1])
         if line.startswith('wallet_aged_lookups_total{result="false_positive"}'):
             totals["false_positive"] += float(line.rsplit(" ", 1)[1])
     return totals
@@ -169,33 +180,7 @@ def main() -> int:
                 break
             except requests.ConnectionError:
                 time.sleep(0.1)
-        play = start(
-            [
-                str(BIN / "wallet"),
-                "simulate",
-                "--play",
-                "--url",
-                url,
-                "--api-key",
-                KEY,
-                "--agent-id",
-                AGENT,
-                "--secret",
-                SECRET,
-                "--players",
-                "200",
-                "--player",
-                "soak-player-0000",  # ids of 20 characters and more, as the issue measures
-                "--rate",
-                str(RATE),
-                "--seconds",
-                str(SECONDS),
-                "--threads",
-                "16",
-            ],
-            env,
-            folder / "play.log",
-        )
+        play = simulate(url, env, folder / "play.log", "soak-player-0000", RATE, SECONDS)
         print(f"soak: {SECONDS:.0f} s at {RATE:.0f} rounds/s, WALLET_RETENTION={RETENTION}, maxmemory {MAXMEMORY}")
         print(f"{'t (s)':>6} {'used MB':>8} {'records':>8} {'B/live':>7} {'aged ids':>9} {'B/aged':>7} {'stream':>7}")
         started, rows = time.monotonic(), []
@@ -205,6 +190,7 @@ def main() -> int:
             rows.append(figures)
             print(f"{time.monotonic() - started:6.0f} " + row(figures), flush=True)
         counters = callbacks(url)
+        burst = run_burst(url, env, folder, client, counters)
         encodings = per_record_by_encoding(env["REDIS_URL"])
     finally:
         for proc in (web, worker, server):
@@ -212,10 +198,40 @@ def main() -> int:
             proc.wait(15)
     play_out = (folder / "play.log").read_text().strip().splitlines()
     print("\n".join(line for line in play_out if not line.startswith("playing")))
-    if play.returncode != 0 or not rows:
-        print(f"soak FAILED (simulator exit {play.returncode}); logs in {folder}")
+    if play.returncode != 0 or not rows or burst["exit"] != 0:
+        print(f"soak FAILED (simulator exit {play.returncode}, burst {burst['exit']}); logs in {folder}")
         return 1
-    return report(rows, base, counters, play_out, encodings)
+    return report(rows, base, counters, play_out, encodings, burst)
+
+
+def simulate(url: str, env: dict[str, str], log: Path, first: str, rate: float, seconds: float) -> Any:
+    """`wallet simulate --play` on 200 players (ids of 20 characters and more, as the issue measures)."""
+    options = ["--url", url, "--api-key", KEY, "--agent-id", AGENT, "--secret", SECRET, "--players", "200"]
+    pace = ["--player", first, "--rate", str(rate), "--seconds", str(seconds), "--threads", "16"]
+    return start([str(BIN / "wallet"), "simulate", "--play", *options, *pace], env, log)
+
+
+def run_burst(url: str, env: dict[str, str], folder: Path, client: redis.Redis, before: dict[str, float]) -> dict:
+    """The burst phase: play at BURST_RATE, reading Redis memory every second; its figures."""
+    found: dict[str, float] = {"exit": 0, "peak": 0.0, "seconds": 0.0, "callbacks": 0.0, "full": 0.0}
+    if BURST_SECONDS <= 0:
+        return found
+    maxmemory = int(client.config_get("maxmemory")["maxmemory"])
+    burst = simulate(url, env, folder / "burst.log", "soak-burst-00000", BURST_RATE, BURST_SECONDS)
+    started = time.monotonic()
+    print(f"burst: {BURST_SECONDS:.0f} s at {BURST_RATE:.0f} rounds/s; used memory every second (MB):")
+    while burst.poll() is None:
+        time.sleep(1)
+        used = int(client.info("memory")["used_memory"])
+        found["peak"] = max(found["peak"], used / maxmemory)
+        print(f"{used / 2**20:.1f}", end=" ", flush=True)
+    found["seconds"] = time.monotonic() - started
+    after = callbacks(url)
+    found.update(exit=float(burst.returncode), callbacks=after["callbacks"] - before["callbacks"])
+    found["full"] = after["full"] - before["full"]
+    found["peak"] = max(found["peak"], int(client.info("memory")["used_memory_peak"]) / maxmemory)
+    print(f"\nburst: peak {found['peak']:.1%} of maxmemory (the run's used_memory_peak included)")
+    return found
 
 
 def report(
@@ -224,6 +240,7 @@ def report(
     counters: dict[str, float],
     play_out: list[str],
     encodings: dict[int, float],
+    burst: dict[str, float],
 ) -> int:
     last = rows[-1]
     steady = rows[len(rows) // 2 :]
@@ -260,6 +277,16 @@ def report(
         sizing,
         "",
     ]
+    bounded = burst["peak"] <= CEILING
+    if BURST_SECONDS > 0:
+        rate = burst["callbacks"] / burst["seconds"] if burst["seconds"] else 0.0
+        lines += [
+            f"Burst: {burst['seconds']:.0f} s at {BURST_RATE:.0f} rounds/s, {rate:,.0f} callbacks/s answered, "
+            f"{burst['full']:,.0f} answered 503 store_full (the soft limit; the simulator retries them). "
+            f"Peak Redis memory {burst['peak']:.1%} of maxmemory ({MAXMEMORY}; used_memory_peak of the whole "
+            f"run): {'at most' if bounded else 'PAST'} {CEILING:.0%}.",
+            "",
+        ]
     RESULTS.write_text("\n".join(lines))
     print("\n".join(lines))
     budget = per_live <= 120 and per_aged <= 4
@@ -267,7 +294,8 @@ def report(
     if SECONDS < STEADY_SECONDS:
         verdict += f" (not judged: a steady state needs SOAK_SECONDS >= {STEADY_SECONDS:.0f})"
     print(f"budget (<= 120 B per live record, <= 4 B per aged id): {verdict}")
-    return 0 if budget or SECONDS < STEADY_SECONDS else 1
+    print(f"bounded (Redis never past {CEILING:.0%} of maxmemory): {'met' if bounded else 'NOT met'}")
+    return 0 if (budget or SECONDS < STEADY_SECONDS) and bounded else 1
 
 
 if __name__ == "__main__":
