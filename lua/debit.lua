@@ -5,7 +5,8 @@ KEYS[2]  tx hash        wallet:{sN}:tx:<provider>:<player>   field <txid> -> rec
 KEYS[3]  ledger stream  wallet:{sN}:ledger
 KEYS[4]  session key    wallet:{sN}:session:<player>  (read only with flag S)
 KEYS[5]  round index    wallet:{sN}:round:<provider>:<player>:<round>   set of bet ids of the
-         round, for a cancel that names only the round (written only when ARGV[9] > 0)
+         round, for a cancel that names only the round (read and written only when ARGV[9] > 0;
+         holding '*': the round was cancelled before this bet, which is refused ROLLED_BACK)
 KEYS[6]  aged-id directory  wallet:{sN}:aged   'gen:bits,...' newest first (see _shared)
 KEYS[7..] its generations  wallet:{sN}:aged:<gen>, in the directory's order
 ARGV[1]  the caller's aged-id directory (answered STALE when not current)
@@ -24,7 +25,7 @@ Returns {unit, outcome, balance, ref, balance_after, currency, delta} (unit firs
   OK           applied; ref = ledger entry id
   DUPLICATE    seen before with the same fingerprint; ref and balance_after are the first answer's
   CONFLICT     id seen before with other parameters; nothing applied
-  ROLLED_BACK  the id was cancelled before it arrived; nothing applied
+  ROLLED_BACK  the id, or its round (ARGV[9] > 0), was cancelled before it arrived; nothing applied
   PRUNED       {PRUNED, balance, txid, why}: the id's record left Redis after its retention
                (why 'record': a tombstone; 'filter': the aged-id filter knows it); the caller
                restores it from SQL (rehydrate.lua) and calls again
@@ -46,6 +47,9 @@ local seen = replay(find_tx(KEYS[2], ARGV[2], ARGV[3]), ARGV[2], ARGV[4], acct.b
 if seen then return seen end
 local refused = refusal(acct, ARGV[6], KEYS[4], ARGV[7])
 if refused then return {refused, fmt(acct.balance)} end
+if tonumber(ARGV[9]) > 0 and redis.call('SISMEMBER', KEYS[5], '*') == 1 then
+  return {'ROLLED_BACK', fmt(acct.balance)}
+end
 local amount, bad = in_unit(acct, ARGV[5], ARGV[11])
 if not amount then return {bad, fmt(acct.balance)} end
 if acct.balance - amount < 0 then return {'NO_FUNDS', fmt(acct.balance)} end

@@ -3,12 +3,15 @@
 The amount comes from the stored record, never from the request. A reversal may take the
 balance below zero (undoing a win the player already had). A named target that was never
 applied is remembered as cancelled, so an original arriving late is refused (replay() answers
-ROLLED_BACK).
+ROLLED_BACK); so is every late bet of a round cancelled by round (before its bets or after):
+the round index then holds the marker '*' and debit.lua refuses them. A cancel (ARGV[10] = '1') reverses
+bets only: a target that paid money (a win) is answered NOT_FOUND and left as it is.
 
 KEYS[1]  account hash   wallet:{sN}:player:<player>
 KEYS[2]  tx hash        wallet:{sN}:tx:<provider>:<player>
 KEYS[3]  ledger stream  wallet:{sN}:ledger
-KEYS[4]  round index    wallet:{sN}:round:<provider>:<player>:<round>  (read only when ARGV[2] is '')
+KEYS[4]  round index    wallet:{sN}:round:<provider>:<player>:<round>  (read, and marked '*', only
+         when ARGV[2] is '')
 KEYS[5]  aged-id directory  wallet:{sN}:aged   'gen:bits,...' newest first (see _shared)
 KEYS[6..] its generations  wallet:{sN}:aged:<gen>, in the directory's order
 ARGV[1]  the caller's aged-id directory (answered STALE when not current)
@@ -22,6 +25,8 @@ ARGV[6]  fingerprint of the reversal request (compared only with an own id)
 ARGV[7]  ledger kind (rollback, cancel)
 ARGV[8]  journal metadata, one JSON array [provider, player, round] (see _shared)
 ARGV[9]  the caller's currency condition (see _shared): '', a digit, or a code
+ARGV[10] '1': reverse bets only (a cancel); '' reverses whatever the target was (a rollback)
+ARGV[11] lifetime in seconds of the '*' marker of a round cancelled before its bets
 
 Returns {unit, outcome, balance, ref, balance_after} (unit first: see _shared):
   OK           reversed (one ledger entry per transaction); ref = the last entry's id,
@@ -57,7 +62,10 @@ end
 
 local targets = {ARGV[2]}
 if ARGV[2] == '' then
-  targets = redis.call('SMEMBERS', KEYS[4])
+  targets = {}
+  for _, txid in ipairs(redis.call('SMEMBERS', KEYS[4])) do
+    if txid ~= '*' then targets[#targets + 1] = txid end
+  end
   table.sort(targets)
 end
 local originals = {}
@@ -67,12 +75,21 @@ for i, txid in ipairs(targets) do
   if originals[i] and originals[i].s == 'P' then return {'PRUNED', fmt(acct.balance), txid, originals[i].why} end
 end
 
+local named = originals[1]
+if ARGV[10] == '1' and ARGV[2] ~= '' and named and named.s == 'A' and tonumber(named.d) > 0 then
+  if own ~= '' then mark(own, {s = 'X', o = 'NOT_FOUND', f = ARGV[6]}, ARGV[8]) end
+  return {'NOT_FOUND', fmt(acct.balance)}  -- a cancel names a win: wins are never cancelled
+end
 local undone = 0
 for i, txid in ipairs(targets) do
   if originals[i] and originals[i].s == 'A' then undone = undone - tonumber(originals[i].d) end
 end
 local over = past_max(acct, undone)
 if over then return over end
+if ARGV[2] == '' then
+  redis.call('SADD', KEYS[4], '*')  -- the round is cancelled: its late bets are refused
+  redis.call('EXPIRE', KEYS[4], ARGV[11])
+end
 
 local reply, seen, total = nil, false, 0
 for i, txid in ipairs(targets) do

@@ -101,6 +101,7 @@ def test_igamingace_player_of_another_currency_is_refused(funded: FlaskClient) -
         usd.cancel("eve", 14, reference=10)["statusCode"],
     ]
     assert statuses == ["ERR_INVALID_ACCOUNT"] * 6
+    assert usd.balance("eve")["balance"] == 0  # another account's player's balance is never shown
     assert Operator(funded).balance("eve") == "100.00"
 
 

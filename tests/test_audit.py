@@ -143,7 +143,7 @@ def test_back_office_actions_are_rows(app: Flask, sql: Engine) -> None:
     office.post("/backoffice/logout", data={"csrf_token": token})
     rows = [(r["action"], r["actor"], r["outcome"]) for r in _drained_rows(app, office)]
     assert rows == [
-        ("login", "root", "refused"),
+        ("login", "anonymous", "refused"),
         ("login", "root", "ok"),
         ("player_create", "operator-key", "ok"),
         ("adjustment", "root", "ok"),
@@ -154,6 +154,21 @@ def test_back_office_actions_are_rows(app: Flask, sql: Engine) -> None:
         ("logout", "root", "ok"),
     ]
     assert PASSWORD not in str(_rows(office))
+    assert _rows(office, "&action=login")[0]["detail"] == "name tried: root"
+
+
+def test_refused_sign_in_cannot_forge_an_actor(app: Flask, sql: Engine) -> None:
+    """Names typed at a failed sign-in (cli:root, system, a line break, U+202E) never become the
+    actor: it is `anonymous`, and the name tried is an escaped detail."""
+    office = app.test_client()
+    for name in ("cli:root", "system", "evil\nline", "rtl\u202eoverride"):
+        assert sign_in(office, name, "not the password").status_code == 401
+    rows = _rows(office, "&action=login")
+    assert {r["actor"] for r in rows} == {"anonymous"}
+    assert _rows(office, "&actor=cli:root") == [] and _rows(office, "&actor=system") == []
+    details = [r["detail"] for r in rows]
+    assert "name tried: evil\\nline" in details and "name tried: rtl\\u202eoverride" in details
+    assert all(d.isascii() and d.isprintable() for d in details)
 
 
 def test_no_code_path_changes_an_audit_row() -> None:

@@ -237,3 +237,31 @@ def test_concurrent_calls_limited(
         statuses = list(pool.map(launch, range(10)))
     assert ace_platform.max_in_flight <= 3
     assert statuses.count(200) >= 3 and set(statuses) <= {200, 503}
+
+
+def test_launches_and_grants_leave_audit_rows(player: str, operator: Operator, gsp_platform: Any) -> None:
+    """A launch and a free-spin grant are audited with the key that asked, refused or not."""
+    assert _launch(operator, player, provider="gitslotpark", gameId="slot-1").status_code == 200
+    post = lambda body: operator.client.post("/api/v1/players/p1/free-spins", json=body, headers=operator.headers)  # noqa: E731
+    assert post({"provider": "gitslotpark", "gameId": "slot-1", "spins": 10}).status_code == 201
+    gsp_platform.mode = "error500"
+    assert post({"provider": "gitslotpark", "gameId": "slot-1", "spins": 10}).status_code == 502
+    rows = operator.client.get("/api/v1/audit?player=p1", headers=operator.headers).get_json()["items"][::-1]
+    found = [(r["action"], r["actor"], r["outcome"]) for r in rows if r["action"] != "player_create"]
+    assert found[-3:] == [
+        ("launch", "operator-key", "ok"),
+        ("free_spins_grant", "operator-key", "ok"),
+        ("free_spins_grant", "operator-key", "PlatformError"),
+    ]
+    assert "slot-1, 10 spins" in rows[-2]["detail"]
+
+
+def test_catalog_cache_keys_are_the_configured_accounts(app: Flask, operator: Operator, gsp_platform: Any) -> None:
+    """Any number of `currency=` values asks the provider and writes Redis only for the accounts
+    configured (here one of any currency): a viewer key cannot grow Redis."""
+    for currency in ("EUR", "USD", "JPY", "XYZ", "AAA"):
+        answer = operator.client.get(f"/api/v1/games?provider=gitslotpark&currency={currency}", headers=operator.headers)
+        assert answer.status_code == 200
+    store = app.extensions["wallet"].store
+    assert len(list(store.client.scan_iter(match=f"{store.prefix}:cache:*"))) == 1
+    assert len(gsp_platform.calls) == 1

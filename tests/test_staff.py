@@ -151,17 +151,23 @@ def test_back_office_routes_by_role(app: Flask, keys: dict[str, str], role: str 
 
 
 def test_second_factor(app: Flask, sql: Engine) -> None:
-    """A user with TOTP is asked for the code; a wrong code is refused, the right one signs in."""
+    """A user with TOTP: the right password without the code is answered exactly as a wrong
+    password (nothing tells which half was right); a wrong code is refused; the right one signs
+    in once: the same code again, even in another browser, is refused."""
     staff.add_user(sql, "ann", "cashier", PASSWORD)
     secret, uri = staff.enable_2fa(sql, "ann")
     assert uri.startswith("otpauth://totp/") and secret in uri
     client = app.test_client()
-    asked = sign_in(client, "ann", PASSWORD)
-    assert asked.status_code == 200 and "Enter the code" in asked.get_data(as_text=True)
+    without_code = sign_in(client, "ann", PASSWORD)
+    wrong_password = sign_in(client, "ann", "wrong password here")
+    assert without_code.status_code == wrong_password.status_code == 401
+    assert without_code.get_data() == wrong_password.get_data().replace(b"wrong password here", b"")
     assert sign_in(client, "ann", PASSWORD, "000000").status_code == 401
-    signed = sign_in(client, "ann", PASSWORD, pyotp.TOTP(secret).now())
+    code = pyotp.TOTP(secret).now()
+    signed = sign_in(client, "ann", PASSWORD, code)
     assert signed.status_code == 302
     assert "ann (cashier)" in client.get("/backoffice/").get_data(as_text=True)
+    assert sign_in(app.test_client(), "ann", PASSWORD, code).status_code == 401  # a code works once
 
 
 def test_disabled_user_is_signed_out(app: Flask, sql: Engine) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any
 
@@ -20,6 +21,13 @@ def one_line(text: str, most: int) -> bool:
     """True for 1..``most`` characters of printable text: no control or format characters (NUL,
     CR/LF, ESC, U+202E), no lone surrogates; what fits every SQL column, Redis key and log line."""
     return 0 < len(text) <= most and text.isprintable()
+
+
+def ascii_text(value: object, most: int | None = None) -> str:
+    """``value`` as ASCII-only text that fits any column and log line: NUL, CR/LF, ESC, U+202E and
+    lone surrogates written as JSON escapes (\\u0000), cut to ``most`` characters."""
+    text = json.dumps(str(value), ensure_ascii=True)[1:-1]
+    return text if most is None else text[:most]
 
 
 class OneLine(validate.Validator):

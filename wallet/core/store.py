@@ -389,6 +389,10 @@ class Store:
     def count_auth_failure(self, names: list[str], window: int) -> None:
         self.run("throttle", [self._auth_key(name) for name in names], [window])
 
+    def totp_once(self, user: str, step: int) -> bool:
+        """True the first time a TOTP code of ``step`` (or a later one) is used by ``user``."""
+        return bool(self.run("totp_step", [self._auth_key(f"totp:{user}")], [step, 300]))
+
     def clear_auth_failures(self, names: list[str]) -> None:
         with _unavailable():
             self.client.delete(*(self._auth_key(name) for name in names))

@@ -196,11 +196,14 @@ class Wallet:
         kind: str = "rollback",
         round_id: str = "",
         currency: str = "",
+        bets_only: bool = False,
     ) -> Result:
-        """Reverse ``target``, or with target '' every unreversed bet of ``round_id``.
+        """Reverse ``target``, or with target '' every unreversed bet of ``round_id`` (a round with
+        none yet is remembered as cancelled: its late bets are refused).
 
         ``own_tx`` is the reversal's own id when the protocol gives one (its replays are answered);
-        ``currency`` the account's currency condition (as Move.currency).
+        ``currency`` the account's currency condition (as Move.currency); ``bets_only``: a cancel,
+        which never reverses a win (NOT_FOUND).
         """
         keys = self.store.keys(player)
         args = [
@@ -212,6 +215,8 @@ class Wallet:
             kind,
             journal.meta(provider, player, round_id),
             currency,
+            "1" if bets_only else "",
+            ROUND_INDEX_SECONDS,
         ]
         script_keys = [keys.account, keys.txs(provider), keys.ledger, keys.round(provider, round_id)]
         result = self._money("rollback", script_keys, args, provider, keys, probed=(0, 2))

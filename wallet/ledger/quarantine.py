@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
+from wallet.fields import ascii_text
 from wallet.ledger.db import ledger_quarantine
 
 log = logging.getLogger("wallet.snapshot")
@@ -28,12 +29,6 @@ log = logging.getLogger("wallet.snapshot")
 #: again whole at the next tick and nothing is set aside. Anything else is the data being refused.
 UNAVAILABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError, sa.exc.DisconnectionError)
 ERROR_CHARS = 1000  # of the error text kept
-
-
-def ascii_text(value: Any, most: int | None = None) -> str:
-    """``value`` as ASCII-only text that fits any column and log line (NUL, CR/LF, surrogates escaped)."""
-    text = json.dumps(str(value), ensure_ascii=True)[1:-1]
-    return text if most is None else text[:most]
 
 
 def set_aside(conn: Connection, shard: int, entry_id: str, at: datetime, fields: dict[str, str], error: Any) -> None:

@@ -11,6 +11,7 @@ idempotency, validation and the audit trail are the same as over HTTP.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
 import time
@@ -33,12 +34,14 @@ from wallet.context import services
 from wallet.core.money import format_amount, shown
 from wallet.core.wallet import Outcome
 from wallet.errors import StoreUnavailable
+from wallet.fields import ascii_text
 from wallet.ledger import history, recovery
 from wallet.ledger.db import balances
 from wallet.operator import api as operator_api
 from wallet.operator import audit, staff, throttle
 from wallet.ops import guard
 
+ANONYMOUS = staff.Actor("anonymous", "none", "anonymous")  # who a refused sign-in is, in the audit trail
 PREFIX = "/backoffice"  # its pages, and the only path its session cookie is read or sent on
 bp = Blueprint("backoffice", __name__, url_prefix=PREFIX, template_folder="templates", static_folder="static")
 Page = str | BaseResponse
@@ -181,7 +184,8 @@ def login() -> Answer:
         if bootstrap and settings.require_2fa:
             outcome = staff.Login(setup_2fa=True)
     else:
-        outcome = staff.sign_in(services().db, name, password, code, settings.require_2fa)
+        once = functools.partial(services().store.totp_once, name)
+        outcome = staff.sign_in(services().db, name, password, code, settings.require_2fa, once)
     return _signed_in(outcome, subject) if outcome.actor else _refused(outcome, subject, name)
 
 
@@ -196,16 +200,15 @@ def _signed_in(outcome: staff.Login, subject: throttle.Subject) -> Page:
 
 
 def _refused(outcome: staff.Login, subject: throttle.Subject, name: str) -> tuple[str, int]:
-    who = staff.Actor(name or staff.BOOTSTRAP, "none", "anonymous")
-    if outcome.need_code:
-        flash("Enter the code from your authenticator app.", "error")
-        return render_template("backoffice/login.html", name=name), 200
+    """A refused sign-in: the actor is never the name typed (anyone may type any name), only
+    ``anonymous``; the name tried is a separate, escaped detail."""
+    tried = f"name tried: {ascii_text(name or staff.BOOTSTRAP, 64)}"
     if outcome.setup_2fa:
-        audit.record("login", "second_factor_required", actor=who)
+        audit.record("login", "second_factor_required", actor=ANONYMOUS, detail=tried)
         flash("Admins need a second factor here (WALLET_REQUIRE_2FA): `wallet user 2fa NAME` sets one up.", "error")
         return render_template("backoffice/login.html", name=name), 403
     throttle.failed(subject)
-    audit.record("login", "refused", actor=who)
+    audit.record("login", "refused", actor=ANONYMOUS, detail=tried)
     flash("Wrong name, password or code.", "error")
     return render_template("backoffice/login.html", name=name), 401
 

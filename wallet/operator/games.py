@@ -14,9 +14,10 @@ from marshmallow import Schema, fields, validate
 from wallet import wire
 from wallet.context import services
 from wallet.core.wallet import Outcome
-from wallet.fields import Currency
+from wallet.fields import Currency, ascii_text
 from wallet.ledger.db import ledger_entries as le
 from wallet.operator import api as operator_api
+from wallet.operator import audit
 from wallet.providers import find, names
 from wallet.providers.platform import BadLaunch, PlatformError
 
@@ -52,14 +53,21 @@ _launch, _grant, _catalog = Launch(), Grant(), CatalogQuery()
 def client(provider: str, currency: str | None) -> Any:
     """The platform client of the provider's account for ``currency`` (its single account of any
     currency otherwise; None: the first configured), or 422 when there is none."""
+    account = _account(provider, currency)  # 422 first when there is none
+    return services().platforms[provider][account]
+
+
+def _account(provider: str, currency: str | None) -> str | None:
+    """The configured account serving ``currency`` (its key: a currency, or None for the single
+    account of any currency); 422 when there is none. Only configured accounts are ever named."""
     accounts = services().platforms.get(provider, {})
-    found = next(iter(accounts.values()), None) if currency is None else accounts.get(currency, accounts.get(None))
-    if found is None:
+    key = next(iter(accounts), None) if currency is None else (currency if currency in accounts else None)
+    if key not in accounts:
         which = f" for {currency}" if currency else ""
         raise operator_api.ApiError(
             422, "provider_not_configured", f"{provider}'s platform API is not configured{which}"
         )
-    return found
+    return key
 
 
 def _active_player(player: str) -> str:
@@ -72,13 +80,26 @@ def _active_player(player: str) -> str:
     return str(result.currency)
 
 
+def _audited(action: str, player: str, detail: str, call: Any) -> Any:
+    """Make a provider call that acts for a player (a launch, a grant) and record it in the audit
+    trail, refused or not."""
+    try:
+        result = call()
+    except (BadLaunch, PlatformError) as exc:
+        audit.record(action, type(exc).__name__, player=player, detail=f"{detail}: {ascii_text(exc, 200)}")
+        raise
+    audit.record(action, player=player, detail=detail)
+    return result
+
+
 @bp.post("/players/<player>/launch")
 def launch(player: str) -> Response:
     """A fresh launch URL; the game session opens only once the provider gave one (never half-open)."""
     data = operator_api.load_body(_launch)
     currency = _active_player(player)
+    detail = f"{data['provider']} game {ascii_text(data['game_id'], 128)}"
     try:
-        url = client(data["provider"], currency).open_game(player, data)
+        url = _audited("launch", player, detail, lambda: client(data["provider"], currency).open_game(player, data))
     except BadLaunch as exc:
         raise operator_api.ApiError(422, "invalid_fields", str(exc)) from exc
     seconds = services().settings.session_seconds
@@ -97,13 +118,14 @@ def games() -> Response:
     served (``"stale": true``) while the provider cannot be reached."""
     query = operator_api.load_query(_catalog)
     provider, currency = query["provider"], query["currency"]
-    name = f"catalog:{provider}:{currency}" if currency else f"catalog:{provider}"
+    account = _account(provider, currency)  # the cache keys are the configured accounts', never the query's
+    name = f"catalog:{provider}:{account}" if account else f"catalog:{provider}"
     cached = services().store.cache_get(name)
     catalog = json.loads(cached) if cached else None
     fresh_for = services().settings.catalog_refresh
     if catalog is None or time.time() - catalog["fetched"] > fresh_for:
         try:
-            items = client(provider, currency).catalog()
+            items = services().platforms[provider][account].catalog()
         except PlatformError:
             if catalog is None:
                 raise
@@ -119,7 +141,11 @@ def grant_free_spins(player: str) -> Response:
     """Grant free spins through the provider and record the grant with the player."""
     data = operator_api.load_body(_grant)
     currency = _active_player(player)
-    grant = client(data["provider"], currency).grant_free_spins(player, data["game_id"], data["spins"])
+    detail = f"{data['provider']} game {ascii_text(data['game_id'], 128)}, {data['spins']} spins"
+    platform = client(data["provider"], currency)
+    grant = _audited(
+        "free_spins_grant", player, detail, lambda: platform.grant_free_spins(player, data["game_id"], data["spins"])
+    )
     record = {
         "id": grant,
         "provider": data["provider"],

@@ -11,6 +11,8 @@ import hashlib
 import hmac
 import re
 import secrets
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -133,15 +135,18 @@ def live_role(engine: Engine, name: str) -> str | None:
 
 @dataclass(frozen=True)
 class Login:
-    """The outcome of a sign-in: the actor, or why not (``need_code``: ask for the TOTP code)."""
+    """The outcome of a sign-in: the actor, or refused (the same answer for a wrong password, a
+    wrong code and a missing one)."""
 
     actor: Actor | None = None
-    need_code: bool = False
     setup_2fa: bool = False  # WALLET_REQUIRE_2FA and an admin without a second factor
 
 
-def sign_in(engine: Engine, name: str, password: str, code: str, require_2fa: bool) -> Login:
-    """Check a user's password, then its TOTP code when it has one (a refused Login otherwise)."""
+def sign_in(
+    engine: Engine, name: str, password: str, code: str, require_2fa: bool, once: Callable[[int], bool]
+) -> Login:
+    """Check a user's password, then its TOTP code when it has one (a refused Login otherwise).
+    ``once(step)``: True the first time a code of that time step (or a later one) is used."""
     row = _row(engine, name)
     try:
         _hasher.verify(row["password_hash"] if row else _DUMMY, password)
@@ -150,15 +155,24 @@ def sign_in(engine: Engine, name: str, password: str, code: str, require_2fa: bo
     if row is None or row["disabled"]:
         return Login()
     if row["totp_secret"]:
-        if not code:
-            return Login(need_code=True)
-        if not pyotp.TOTP(row["totp_secret"]).verify(code, valid_window=1):
+        step = _totp_step(row["totp_secret"], code)
+        if step is None or not once(step):
             return Login()
     elif require_2fa and row["role"] == "admin":
         return Login(setup_2fa=True)
     if _hasher.check_needs_rehash(row["password_hash"]):
         set_password(engine, name, password)
     return Login(Actor(name, row["role"], "user"))
+
+
+def _totp_step(secret: str, code: str) -> int | None:
+    """The time step (30 s) whose code ``code`` is, within one step of now; None when none is."""
+    totp, now = pyotp.TOTP(secret), time.time()
+    for offset in (0, -1, 1):
+        at = now + offset * totp.interval
+        if hmac.compare_digest(totp.at(at).encode(), code.encode("utf-8", "replace")):
+            return int(at // totp.interval)
+    return None
 
 
 def _digest(key: str) -> str:

@@ -188,7 +188,7 @@ def _move(d: dict[str, Any], a: _Account, **amounts: Decimal) -> Move:
 def _balance(w: Wallet, d: dict[str, Any], a: _Account) -> Result:
     result = w.player(d["player"], need_session=True)
     if a.config.currency and result.currency not in (None, a.config.currency):
-        return Result(Outcome.CURRENCY, balance=result.balance, unit=result.unit)
+        return Result(Outcome.CURRENCY)  # never another account's player's balance
     return result
 
 
@@ -209,9 +209,17 @@ def _bet_win(w: Wallet, d: dict[str, Any], a: _Account) -> Result:
 
 
 def _cancel(w: Wallet, d: dict[str, Any], a: _Account) -> Result:
-    """Refund the bet named by referenceId, or every unrefunded bet of the round ('' reference)."""
+    """Refund the bet named by referenceId, or every unrefunded bet of the round ('' reference);
+    a round without bets yet is remembered, so its late bets are refused; a win is never refunded."""
     return w.rollback(
-        PROVIDER, d["player"], d["reference"], own_tx=d["tx"], kind="cancel", round_id=d["round"], currency=a.accept
+        PROVIDER,
+        d["player"],
+        d["reference"],
+        own_tx=d["tx"],
+        kind="cancel",
+        round_id=d["round"],
+        currency=a.accept,
+        bets_only=True,
     )
 
 
@@ -272,6 +280,7 @@ def _callback(account: _Account, wallet: Wallet) -> Callable[[], Response]:
             return _reply(obs, refused.status)
         except ValidationError:
             return _reply(obs, UNKNOWN)
-        return _reply(obs, _STATUS.get(result.outcome, UNKNOWN), result.balance, result.unit)
+        shown = None if result.outcome is Outcome.CURRENCY else result.balance  # not this account's player
+        return _reply(obs, _STATUS.get(result.outcome, UNKNOWN), shown, result.unit)
 
     return callback
