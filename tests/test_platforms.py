@@ -260,8 +260,8 @@ def test_catalog_cache_keys_are_the_configured_accounts(app: Flask, operator: Op
     """Any number of `currency=` values asks the provider and writes Redis only for the accounts
     configured (here one of any currency): a viewer key cannot grow Redis."""
     for currency in ("EUR", "USD", "JPY", "XYZ", "AAA"):
-        answer = operator.client.get(f"/api/v1/games?provider=gitslotpark&currency={currency}", headers=operator.headers)
-        assert answer.status_code == 200
+        query = f"/api/v1/games?provider=gitslotpark&currency={currency}"
+        assert operator.client.get(query, headers=operator.headers).status_code == 200
     store = app.extensions["wallet"].store
     assert len(list(store.client.scan_iter(match=f"{store.prefix}:cache:*"))) == 1
     assert len(gsp_platform.calls) == 1
