@@ -16,7 +16,9 @@ bind = f"0.0.0.0:{os.environ.get('PORT', '8000')}"
 # away (bench/RESULTS.md: make bench, make bench-remote). WEB_THREADS=1 gives sync workers.
 workers = int(os.environ.get("WEB_CONCURRENCY", os.cpu_count() or 1))
 threads = int(os.environ.get("WEB_THREADS", "16"))
-worker_class = "gthread" if threads > 1 else "sync"
+# gunicorn's gthread and sync workers, their own errors answered as JSON, and (gthread) request
+# heads read without holding a thread, so slow clients cannot starve callbacks (wallet/ops/server.py).
+worker_class = "wallet.ops.server.JsonThreadWorker" if threads > 1 else "wallet.ops.server.JsonSyncWorker"
 timeout = 10  # a worker whose main loop is stuck this long is killed; Redis calls time out at 0.5 s
 graceful_timeout = 5  # PaaS SIGTERM: finish in-flight callbacks, then exit before the SIGKILL
 keepalive = 5

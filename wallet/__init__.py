@@ -11,7 +11,7 @@ from typing import Any
 import redis
 import sqlalchemy as sa
 from flask import Flask, Response, g, request
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from wallet import config, providers, wire
@@ -51,7 +51,8 @@ def create_app(env: Mapping[str, str] | None = None, client: redis.Redis | None 
         # X-Forwarded-For and -Proto, each trusted for exactly that many hops (Secure cookies follow -Proto)
         hops = settings.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
-    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES + 1  # a byte more shows a body past the limit
+    app.before_request(_body_within_limit)
     engine = db.connect(settings.database_url)
     wallet = Wallet(store, SqlArchive(engine))
     app.extensions["wallet"] = Services(
@@ -73,6 +74,17 @@ def create_app(env: Mapping[str, str] | None = None, client: redis.Redis | None 
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
     return app
+
+
+def _body_within_limit() -> None:
+    """413 for a body past MAX_BODY_BYTES, chunked or not: werkzeug reads a chunked body only up
+    to MAX_CONTENT_LENGTH, and would hand the view the first 64 KiB as if it were all of it."""
+    length = request.content_length
+    if length is not None:
+        if length > MAX_BODY_BYTES:
+            raise RequestEntityTooLarge()
+    elif "chunked" in request.headers.get("Transfer-Encoding", "").lower() and len(request.get_data()) > MAX_BODY_BYTES:
+        raise RequestEntityTooLarge()
 
 
 def _refuse_evicting(store: Store) -> None:
@@ -136,7 +148,10 @@ def _database_unavailable(exc: sa.exc.SQLAlchemyError) -> Response:
 
 def _http_error(exc: HTTPException) -> Response:
     code = (exc.name or "error").lower().replace(" ", "_")
-    return wire.error_response(exc.code or 500, code, exc.description or code)
+    response = wire.error_response(exc.code or 500, code, exc.description or code)
+    if exc.code == 413:  # the body was not read to its end: this connection cannot carry another request
+        response.headers["Connection"] = "close"
+    return response
 
 
 def _unexpected(exc: Exception) -> Response:

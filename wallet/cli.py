@@ -49,7 +49,7 @@ def serve(host: str, port: int) -> None:
     options: dict[str, Any] = {
         "bind": f"{host}:{port}",
         "workers": 1,
-        "worker_class": "gthread",
+        "worker_class": "wallet.ops.server.JsonThreadWorker",
         "threads": 8,
         "graceful_timeout": 5,
         "accesslog": "-",

@@ -18,6 +18,7 @@ from wallet import wire
 from wallet.context import services
 from wallet.core.money import LEGACY_UNIT, exponent, format_amount, shown
 from wallet.core.wallet import Outcome
+from wallet.fields import OneLine
 from wallet.ledger.db import balances
 from wallet.ledger.db import ledger_entries as le
 from wallet.ledger.snapshot import MONEY_KINDS
@@ -27,6 +28,7 @@ bp = Blueprint("history", __name__)
 operator_api.bp.register_blueprint(bp)  # under /api/v1, behind the operator key
 
 MAX_DAYS = 366
+MAX_SEQ = 2**63 - 1  # ledger_entries.seq is a BIGINT: a cursor past it is refused (API) or ignored (back office)
 
 
 class TransactionQuery(Schema):
@@ -34,10 +36,10 @@ class TransactionQuery(Schema):
         unknown = EXCLUDE
 
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
-    cursor = fields.Integer(load_default=None, validate=validate.Range(1, 2**63 - 1))  # a BIGINT
-    provider = fields.String(load_default=None)
+    cursor = fields.Integer(load_default=None, validate=validate.Range(1, MAX_SEQ))  # a BIGINT
+    provider = fields.String(load_default=None, validate=OneLine(32))
     kind = fields.String(load_default=None, validate=validate.OneOf(sorted(MONEY_KINDS)))
-    round = fields.String(load_default=None)
+    round = fields.String(load_default=None, validate=OneLine(128))
     since = fields.DateTime(data_key="from", load_default=None)
     until = fields.DateTime(data_key="to", load_default=None)
 
@@ -48,14 +50,16 @@ class ReportQuery(Schema):
 
     since = fields.Date(data_key="from", required=True)
     until = fields.Date(data_key="to", required=True)
-    provider = fields.String(load_default=None)
+    provider = fields.String(load_default=None, validate=OneLine(32))
 
 
 _transactions, _report = TransactionQuery(), ReportQuery()
 
 
 def _utc(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+    """``moment`` in UTC (a naive one is taken as UTC): SQLite compares times as written, so a
+    time given with another offset must be converted, not just labelled."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @bp.get("/players/<player>/transactions")

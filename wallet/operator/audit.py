@@ -25,7 +25,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from wallet import wire
 from wallet.context import services
-from wallet.fields import describe
+from wallet.fields import OneLine, describe
 from wallet.ledger.db import audit_log
 from wallet.operator.staff import Actor, StaffError
 from wallet.ops import observe
@@ -94,9 +94,9 @@ def change(action: str, subject: str, apply: Callable[[], T], actor: Actor | Non
 
 
 class AuditQuery(Schema):
-    player = fields.String(load_default=None)
-    actor = fields.String(load_default=None)
-    action = fields.String(load_default=None)
+    player = fields.String(load_default=None, validate=OneLine(128))
+    actor = fields.String(load_default=None, validate=OneLine(64))
+    action = fields.String(load_default=None, validate=OneLine(32))
     since = fields.AwareDateTime(load_default=None, default_timezone=UTC)
     until = fields.AwareDateTime(load_default=None, default_timezone=UTC)
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
@@ -114,9 +114,9 @@ def page(filters: dict[str, Any], limit: int, cursor: int | None) -> tuple[list[
         if filters.get(name):
             query = query.where(audit_log.c[name] == filters[name])
     if filters.get("since"):
-        query = query.where(audit_log.c.at >= filters["since"])
+        query = query.where(audit_log.c.at >= filters["since"].astimezone(UTC))  # SQLite compares as written
     if filters.get("until"):
-        query = query.where(audit_log.c.at < filters["until"])
+        query = query.where(audit_log.c.at < filters["until"].astimezone(UTC))
     if cursor and 0 < cursor <= MAX_ID:
         query = query.where(audit_log.c.id < cursor)
     with services().db.connect() as conn:

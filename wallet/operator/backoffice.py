@@ -34,7 +34,7 @@ from wallet.context import services
 from wallet.core.money import format_amount, shown
 from wallet.core.wallet import Outcome
 from wallet.errors import StoreUnavailable
-from wallet.fields import ascii_text
+from wallet.fields import ascii_text, one_line
 from wallet.ledger import history, recovery
 from wallet.ledger.db import balances
 from wallet.operator import api as operator_api
@@ -196,7 +196,8 @@ def _signed_in(outcome: staff.Login, subject: throttle.Subject) -> Page:
     session.update(actor=[outcome.actor.name, outcome.actor.role, outcome.actor.kind], seen=time.time())
     audit.record("login", actor=outcome.actor)
     target = request.args.get("next", "")
-    return redirect(target if target.startswith(f"{PREFIX}/") else url_for("backoffice.players"))
+    safe = target.startswith(f"{PREFIX}/") and target.isprintable() and target.isascii()  # no CR/LF, no escapes
+    return redirect(target if safe else url_for("backoffice.players"))
 
 
 def _refused(outcome: staff.Login, subject: throttle.Subject, name: str) -> tuple[str, int]:
@@ -226,6 +227,8 @@ def logout() -> Page:
 def players() -> Page:
     """Players whose id starts with the search text (from SQL), with their live balance."""
     q = request.args.get("q", "").strip()
+    if q and not one_line(q, 64):  # no player id holds NUL or a line break, nor is past 64 characters
+        return render_template("backoffice/players.html", q=q, rows=[])
     query = sa.select(balances.c.player).order_by(balances.c.player).limit(50)
     if q:
         query = query.where(balances.c.player.startswith(q, autoescape=True))
@@ -244,8 +247,9 @@ def player(player: str) -> Page:
     live = services().wallet.player(player)
     if live.outcome is Outcome.NO_PLAYER:
         abort(404, f"no player {player!r}")
-    filters = {k: request.args.get(k) or None for k in ("provider", "kind")}
+    filters = {k: (request.args.get(k) or "")[:32] or None for k in ("provider", "kind")}
     cursor = request.args.get("cursor", type=int)
+    cursor = cursor if cursor is not None and 0 < cursor <= history.MAX_SEQ else None  # else: the first page
     items, next_cursor = history.ledger_page(
         player, 25, cursor, unit=live.unit, provider=filters["provider"], kind=filters["kind"]
     )

@@ -163,8 +163,8 @@ class MemoryGate:
                 f"redis: used memory is past the soft limit ({self.soft:.0%} of maxmemory); money writes "
                 "wait until the snapshot worker frees room (nothing applied)"
             )
-        if was != self.is_closed:
-            log.warning("redis memory: %s the soft limit", "past" if self.is_closed else "back under")
+        if was != self.is_closed:  # each refusal is a warning line of its own (wallet/__init__.py)
+            log.info("redis memory: %s the soft limit", "past" if self.is_closed else "back under")
 
 
 def memory(client: redis.Redis) -> tuple[int, int] | None:

@@ -71,20 +71,31 @@ class JsonFormatter(logging.Formatter):
 
 
 class TextFormatter(logging.Formatter):
-    """Readable lines for a terminal (`make run`)."""
+    """Readable lines for a terminal (`make run`): every value one line, control and format
+    characters escaped (a user id holding a newline cannot forge a line)."""
 
     def format(self, record: logging.LogRecord) -> str:
         lines = getattr(record, "lines", None)
         if lines is None:
+            message = record.getMessage()
+            if not message.isprintable():
+                record = logging.makeLogRecord({**record.__dict__, "msg": _escaped(message), "args": None})
             return super().format(record)
         return "\n".join(map(self._request, lines))
 
     @staticmethod
     def _request(fields: dict[str, Any]) -> str:
         skip = ("ts", "method", "path")
-        parts = [f"{k}={v}" for k, v in fields.items() if v not in (None, "") and k not in skip]
+        parts = [f"{k}={_escaped(str(v))}" for k, v in fields.items() if v not in (None, "") and k not in skip]
         when = time.strftime("%H:%M:%S", time.localtime(fields["ts"]))
-        return f"{when} {fields['method']} {fields['path']} " + " ".join(parts)
+        return f"{when} {_escaped(str(fields['method']))} {_escaped(str(fields['path']))} " + " ".join(parts)
+
+
+def _escaped(text: str) -> str:
+    """``text`` with every non-printable character written as its escape (\\n, \\x1b, \\u202e)."""
+    if text.isprintable():
+        return text
+    return "".join(c if c.isprintable() else c.encode("unicode_escape", "backslashreplace").decode() for c in text)
 
 
 def configure(fmt: str | None = None) -> None:

@@ -64,6 +64,7 @@ class Provider(ABC):
     """
 
     name = ""
+    reverses_wins = True  # a rollback may undo a win (GitSlotPark); an iGamingAce cancel refunds bets only
     #: How the provider reports a blocked player's bet (iGamingAce has no blocked code).
     blocked_code = "BLOCKED"
     #: How it refuses a player whose currency is not the account's.
@@ -218,6 +219,7 @@ class IGamingAce(Provider):
     """The command protocol: one URL, X-Request-Signature over the raw JSON values."""
 
     name = "igamingace"
+    reverses_wins = False
     blocked_code = "NO_SESSION"
 
     def __init__(self, base_url: str, token: str, currency: str = "EUR", exp: int = 2, account: str = "") -> None:

@@ -119,9 +119,11 @@ class _Account:
 
 def _fresh(timestamp: Any, window: int) -> bool:
     """True when ``timestamp`` (unix seconds or milliseconds) is within ``window`` seconds of now."""
-    if not isinstance(timestamp, Token):
+    if not isinstance(timestamp, Token) or len(timestamp) > 20:  # 1e999999999 never reaches arithmetic
         return False
     seconds = Decimal(timestamp)
+    if not seconds.is_finite() or abs(seconds.adjusted()) > 15:
+        return False
     if seconds > 10**11:  # milliseconds
         seconds /= 1000
     return abs(Decimal(time.time()) - seconds) <= window
@@ -280,7 +282,8 @@ def _callback(account: _Account, wallet: Wallet) -> Callable[[], Response]:
             return _reply(obs, refused.status)
         except ValidationError:
             return _reply(obs, UNKNOWN)
-        shown = None if result.outcome is Outcome.CURRENCY else result.balance  # not this account's player
+        foreign = result.outcome is Outcome.CURRENCY and account.config.currency  # another account's player
+        shown = None if foreign else result.balance
         return _reply(obs, _STATUS.get(result.outcome, UNKNOWN), shown, result.unit)
 
     return callback
