@@ -24,9 +24,10 @@ Not a script on its own. Conventions shared by every script:
     filter (SQL said the hit was a false positive);
   * the ledger stream is the shard's journal, drained into SQL by the snapshot job: every
     record written and every balance change appends exactly one entry (kind, amount, balance,
-    currency, tx, fp, target; marker entries carry state and outcome instead of money), plus
-    'meta': the caller's metadata pre-joined as one JSON array [provider, player, round, game,
-    bet, win, bonus] (wallet/journal.py), passed through as one ARGV and never parsed here;
+    currency, tx, fp, target, and bet and win in the account's unit for bets and wins; marker
+    entries carry state and outcome instead of money), plus 'meta': the caller's metadata
+    pre-joined as one JSON array [provider, player, round, game, '', '', bonus, audit]
+    (wallet/journal.py), passed through as one ARGV and never parsed here;
   * every reply is a flat array whose first element is an outcome name; an applied change
     answers {OK, balance, ref, balance_after, currency, delta};
   * a player's amounts are kept in minor units of the account's 'unit' field: the decimals it
@@ -161,8 +162,9 @@ local function save(txid, rec)
 end
 
 -- Change the balance by rec.d and journal it; fills rec.r, rec.b. The only path that moves
--- money. txid: the record this entry creates ('' for none); rec.t: the transaction undone.
-local function move(acct, txid, rec, meta)
+-- money. txid: the record this entry creates ('' for none); rec.t: the transaction undone;
+-- played: {bet, win} really staked and won, in the account's unit (journalled for the reports).
+local function move(acct, txid, rec, meta, played)
   local balance = redis.call('HINCRBY', KEYS[1], 'balance', fmt(rec.d))
   rec.d = fmt(rec.d)
   rec.b = fmt(balance)
@@ -172,13 +174,19 @@ local function move(acct, txid, rec, meta)
     entry[#entry + 1] = 'target'
     entry[#entry + 1] = rec.t
   end
+  if played then
+    for i, name in ipairs({'bet', 'win'}) do
+      entry[#entry + 1] = name
+      entry[#entry + 1] = fmt(played[i])
+    end
+  end
   rec.r = journal(KEYS[3], entry, meta)
   return {'OK', rec.b, rec.r, rec.b, acct.currency, rec.d}
 end
 
 -- move() then save(): a new transaction applied.
-local function apply(acct, txid, rec, meta)
-  local reply = move(acct, txid, rec, meta)
+local function apply(acct, txid, rec, meta, played)
+  local reply = move(acct, txid, rec, meta, played)
   save(txid, rec)
   return reply
 end

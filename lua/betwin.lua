@@ -39,4 +39,4 @@ if acct.balance - bet < 0 then return {'NO_FUNDS', fmt(acct.balance)} end
 local delta = win - bet
 local over = past_max(acct, delta)
 if over then return over end
-return apply(acct, ARGV[2], {s = 'A', d = delta, f = ARGV[4], k = 'betwin'}, ARGV[9])
+return apply(acct, ARGV[2], {s = 'A', d = delta, f = ARGV[4], k = 'betwin'}, ARGV[9], {bet, win})

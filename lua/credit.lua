@@ -35,4 +35,4 @@ local amount, bad = in_unit(acct, ARGV[5], ARGV[9])
 if not amount then return {bad, fmt(acct.balance)} end
 local over = past_max(acct, amount)
 if over then return over end
-return apply(acct, ARGV[2], {s = 'A', d = amount, f = ARGV[4], k = ARGV[6]}, ARGV[7])
+return apply(acct, ARGV[2], {s = 'A', d = amount, f = ARGV[4], k = ARGV[6]}, ARGV[7], {0, amount})

@@ -57,4 +57,4 @@ if tonumber(ARGV[9]) > 0 then
   redis.call('SADD', KEYS[5], ARGV[2])
   redis.call('EXPIRE', KEYS[5], ARGV[9])
 end
-return apply(acct, ARGV[2], {s = 'A', d = -amount, f = ARGV[4], k = ARGV[8]}, ARGV[10])
+return apply(acct, ARGV[2], {s = 'A', d = -amount, f = ARGV[4], k = ARGV[8]}, ARGV[10], {amount, 0})

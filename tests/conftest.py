@@ -167,6 +167,23 @@ def app(redis_client: redis.Redis, prefix: str, database_url: str) -> Iterator[F
 
 
 @pytest.fixture
+def wallet_on(prefix: str, tmp_path: Path) -> Iterator[object]:
+    """A function building the wallet on a Redis URL of the test's own server (its clients closed
+    afterwards)."""
+    apps: list[Flask] = []
+
+    def build(url: str, **env: str) -> Flask:
+        app = create_app(make_env(prefix, fresh_sqlite(tmp_path), REDIS_URL=url, **env))
+        apps.append(app)
+        return app
+
+    yield build
+    for app in apps:
+        close(app.extensions["wallet"].store.client)
+        app.extensions["wallet"].db.dispose()
+
+
+@pytest.fixture
 def client(app: Flask) -> FlaskClient:
     return app.test_client()
 

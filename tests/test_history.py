@@ -128,3 +128,15 @@ def test_ggr_report_errors(operator: Operator) -> None:
     for query in ["", "from=2026-01-02&to=2026-01-01", "from=2024-01-01&to=2026-01-01", "from=x&to=y"]:
         status, body = _get(operator, f"/api/v1/reports/ggr?{query}")
         assert (status, body["error"]) == (422, "invalid_query"), query
+
+
+def test_ggr_counts_stakes_in_the_players_unit(app: Flask, engine: Engine, operator: Operator, gsp: Provider) -> None:
+    """A 100-yen bet sent on GitSlotPark's two-decimal wire ("100.00") and a 30-yen win are reported
+    as 100 and 30 yen (the script journals them in the player's unit, not the wire's)."""
+    operator.create("jp", currency="JPY", balance="1000")
+    assert gsp.withdraw("jp", "100.00", "t1")["result"] == 0
+    assert gsp.deposit("jp", "30.00", "t2")["result"] == 0
+    drain_once(app.extensions["wallet"].store, engine)
+    today = datetime.now(UTC).date().isoformat()
+    rows = operator.client.get(f"/api/v1/reports/ggr?from={today}&to={today}", headers=operator.headers).get_json()
+    assert [(r["currency"], r["bets"], r["wins"], r["ggr"]) for r in rows["rows"]] == [("JPY", "100", "30", "70")]

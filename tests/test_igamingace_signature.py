@@ -132,3 +132,24 @@ def test_replay_window_can_be_disabled(redis_client: redis.Redis, prefix: str) -
     Operator(app.test_client()).sign_in("p1")
     body = {"command": "balance", "playerId": "p1", "timestamp": 1713792000}
     assert Ace(app.test_client()).send(body)["statusCode"] == "OK"
+
+
+def test_signature_cannot_be_carried_to_another_body(operator: Operator, ace: Ace) -> None:
+    """The issue's attack: a signed round cancel re-sent without referenceId and with providerId
+    "prov,2003" has the same signing string; it is refused (the signature code) and refunds
+    nothing. An extra key is refused the same way."""
+    operator.create("p1", balance="10.00")
+    operator.sign_in("p1")
+    for tx in (2001, 2002, 2003):
+        assert ace.bet("p1", "1.00", tx, round_id=9)["statusCode"] == "OK"
+    base = {"command": "cancel", "transactionId": 3001, "playerId": "p1", "roundId": 9, "gameCode": "slot-1"}
+    signed = {**base, "providerId": "prov", "referenceId": 2003, "timestamp": int(time.time())}
+    signature = ace_sign(signed)
+    recut = {**base, "providerId": "prov,2003", "timestamp": signed["timestamp"]}
+    assert ace_sign(recut) == signature  # the same signing string
+    assert ace.send(recut, signature)["statusCode"] == "ERR_INTEGRITY_CHECK_FAILED"
+    assert ace.send({**signed, "zzz": "extra,value"})["statusCode"] == "ERR_INTEGRITY_CHECK_FAILED"
+    assert ace.send({**signed, "zzz": "extra"})["statusCode"] == "ERR_INTEGRITY_CHECK_FAILED"
+    assert operator.balance("p1") == "7.00"
+    assert ace.send(signed, signature)["statusCode"] == "OK"  # the genuine cancel refunds one bet
+    assert operator.balance("p1") == "8.00"

@@ -16,11 +16,10 @@ import pytest
 import redis
 from flask import Flask
 
-from tests.conftest import AGENT, Operator, Provider, fresh_sqlite, gsp_sign, make_env
+from tests.conftest import AGENT, Operator, Provider, gsp_sign
 from tests.servers import SERVER, RedisProcess
-from wallet import create_app
 from wallet.core import aged
-from wallet.core.store import SHARDS, close
+from wallet.core.store import SHARDS
 from wallet.ledger import recovery
 from wallet.ledger import snapshot as job
 from wallet.ledger.archive import rotate
@@ -36,21 +35,6 @@ def small(tmp_path: Path) -> Iterator[RedisProcess]:
     server = RedisProcess(tmp_path / "redis", "--maxmemory", "3mb", "--maxmemory-policy", "noeviction").start()
     yield server
     server.kill()
-
-
-@pytest.fixture
-def wallet_on(small: RedisProcess, prefix: str, tmp_path: Path) -> Iterator[object]:
-    apps: list[Flask] = []
-
-    def build(**env: str) -> Flask:
-        app = create_app(make_env(prefix, fresh_sqlite(tmp_path), REDIS_URL=small.url, **env))
-        apps.append(app)
-        return app
-
-    yield build
-    for app in apps:
-        close(app.extensions["wallet"].store.client)
-        app.extensions["wallet"].db.dispose()
 
 
 def _bet(app: Flask, player: str, tx: str) -> tuple[int, dict[str, object]]:
@@ -69,7 +53,7 @@ def test_soft_limit_stops_money_writes_first(small: RedisProcess, wallet_on: obj
     """Past WALLET_REDIS_SOFT_LIMIT a bet answers 503 store_full with Retry-After and moves nothing,
     well before maxmemory (a plain write still succeeds); balance reads still answer; below it
     again, the same bet applies once."""
-    app = wallet_on(WALLET_REDIS_SOFT_LIMIT="60")  # type: ignore[operator]
+    app = wallet_on(small.url, WALLET_REDIS_SOFT_LIMIT="60")  # type: ignore[operator]
     operator, gsp = Operator(app.test_client()), Provider(app.test_client())
     operator.create("p1", balance="50.00")
     filler = redis.Redis.from_url(small.url)
@@ -91,7 +75,7 @@ def test_new_generation_is_sized_from_the_room_left(small: RedisProcess, wallet_
     """With heavy traffic on record, the next aged-id generation takes at most a quarter of the
     memory left below the soft limit (the issue's 22 MB in one step cannot happen), and at least
     its stated minimum."""
-    app = wallet_on()  # type: ignore[operator]
+    app = wallet_on(small.url)  # type: ignore[operator]
     store, engine = app.extensions["wallet"].store, app.extensions["wallet"].db
     room = store.headroom()
     assert room is not None and 0 < room < 3 * 2**20
@@ -106,7 +90,7 @@ def test_full_redis_recovers_by_itself(small: RedisProcess, wallet_on: object) -
     the worker runs (its scripts allow-oom; trims and deletes free memory) callbacks answer 200
     again with no person acting, every refused callback retried applies once, and every
     player reconciles."""
-    app = wallet_on(WALLET_REDIS_SOFT_LIMIT="95", WALLET_RETENTION="1s")  # type: ignore[operator]
+    app = wallet_on(small.url, WALLET_REDIS_SOFT_LIMIT="95", WALLET_RETENTION="1s")  # type: ignore[operator]
     operator = Operator(app.test_client())
     players = [f"p{i}" for i in range(20)]
     for player in players:

@@ -13,15 +13,13 @@ from pathlib import Path
 import pytest
 import redis
 from click.testing import CliRunner
-from flask import Flask
 
 from tests.conftest import OPERATOR_KEY, Operator, Provider, fresh_sqlite, gsp_sign, make_env
 from tests.servers import BIN, ROOT, SERVER, RedisProcess, gunicorn_env
 from wallet import create_app
 from wallet.cli import main
-from wallet.core.store import close
 from wallet.errors import ConfigError
-from wallet.ops import guard
+from wallet.ops import guard, metrics
 
 if SERVER is None and not os.environ.get("CI"):
     pytest.skip("redis-server is not installed here (CI has it and never skips these)", allow_module_level=True)
@@ -43,22 +41,6 @@ def evicting(tmp_path: Path) -> Iterator[RedisProcess]:
 @pytest.fixture
 def capped(tmp_path: Path) -> Iterator[RedisProcess]:
     yield from _server(tmp_path, "--maxmemory", "3mb", "--maxmemory-policy", "noeviction")
-
-
-@pytest.fixture
-def wallet_on(prefix: str, tmp_path: Path) -> Iterator[object]:
-    """A function building the wallet on a Redis URL (its clients closed afterwards)."""
-    apps: list[Flask] = []
-
-    def build(url: str, **env: str) -> Flask:
-        app = create_app(make_env(prefix, fresh_sqlite(tmp_path), REDIS_URL=url, **env))
-        apps.append(app)
-        return app
-
-    yield build
-    for app in apps:
-        close(app.extensions["wallet"].store.client)
-        app.extensions["wallet"].db.dispose()
 
 
 def test_allkeys_policy_refused_at_start(evicting: RedisProcess, prefix: str, tmp_path: Path) -> None:
@@ -150,6 +132,7 @@ def test_full_redis_answers_503_and_applies_nothing(
     keys, raw = store.keys("p1"), store.client
     ledger_before = raw.xlen(keys.ledger)
     filler = redis.Redis.from_url(capped.url)
+    full_before = metrics.REDIS_FULL.labels("gitslotpark")._value.get()  # other tests count too
     _fill(filler)
     body = {"agentID": "Partner01", "userID": "p1", "amount": "10.00", "transactionID": "t1", "roundID": "r1"}
     body["sign"] = gsp_sign("Withdraw", body)
@@ -162,15 +145,15 @@ def test_full_redis_answers_503_and_applies_nothing(
     assert raw.xlen(keys.ledger) == ledger_before and raw.hget(keys.txs("gitslotpark"), "t1") is None
     assert (gsp.balance("p1")["result"], gsp.balance("p1")["balance"]) == (0, 50.0)
     assert operator.balance("p1") == "50.00"
-    metrics = client.get("/metrics", headers=METRICS).get_data(as_text=True)
-    assert 'wallet_redis_full_total{surface="gitslotpark"} 1.0' in metrics
-    assert "wallet_redis_max_memory_bytes 3.145728e+06" in metrics
+    exposition = client.get("/metrics", headers=METRICS).get_data(as_text=True)
+    assert f'wallet_redis_full_total{{surface="gitslotpark"}} {full_before + 1}' in exposition
+    assert "wallet_redis_max_memory_bytes 3.145728e+06" in exposition
     for key in filler.scan_iter(match="filler:*"):
         filler.delete(key)
     filler.close()
     assert client.post("/gitslotpark/Withdraw", json=body).get_json()["balance"] == 40.0
     assert client.post("/gitslotpark/Withdraw", json=body).get_json()["balance"] == 40.0
     assert raw.xlen(keys.ledger) == ledger_before + 1
-    metrics = client.get("/metrics", headers=METRICS).get_data(as_text=True)
-    live = [line for line in metrics.splitlines() if line.startswith("wallet_redis_live_record_bytes ")]
+    exposition = client.get("/metrics", headers=METRICS).get_data(as_text=True)
+    live = [line for line in exposition.splitlines() if line.startswith("wallet_redis_live_record_bytes ")]
     assert live and float(live[0].split()[1]) > 0  # the budget per record is measured by bench/soak.py

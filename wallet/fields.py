@@ -30,6 +30,13 @@ def ascii_text(value: object, most: int | None = None) -> str:
     return text if most is None else text[:most]
 
 
+def matchable(*filters: str | None) -> bool:
+    """True when every filter given could equal a stored value (None: no filter). A value with NUL,
+    a line break or a lone surrogate matches no row, and SQL must never be asked (PostgreSQL
+    refuses NUL with an error)."""
+    return all(value is None or one_line(value, 1000) for value in filters)
+
+
 class OneLine(validate.Validator):
     """Validator: 1..``most`` characters of printable text on one line (see one_line)."""
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 
-#: The positions of ``meta``'s array (a reversal sends only the first three). ``audit``: the audit
+#: The positions of ``meta``'s array (a reversal sends only the first three). ``bet`` and ``win``
+#: are sent empty since the scripts journal them as fields of their own, in the player's unit
+#: (entries of earlier versions carry them here, at the caller's decimals). ``audit``: the audit
 #: row of a cashier movement as JSON (wallet/operator/audit.py pending), written to SQL by the
 #: snapshot job with the entry itself, so a movement and its audit row are one atomic step.
 FIELDS = ("provider", "player", "round", "game", "bet", "win", "bonus", "audit")

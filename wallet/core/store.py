@@ -376,18 +376,24 @@ class Store:
     def _auth_key(self, name: str) -> str:
         return f"{self.prefix}:{{auth}}:{name}"  # one slot: a failure counts against several at once
 
-    def auth_failures(self, names: list[str]) -> list[tuple[int, int]]:
-        """(failures, seconds left in the window) of each throttle counter (0, 0 when none)."""
-        with _unavailable():
-            pipe = self.client.pipeline(transaction=False)
-            for name in names:
-                pipe.get(self._auth_key(name))
-                pipe.ttl(self._auth_key(name))
-            replies = pipe.execute()
-        return [(int(replies[i] or 0), max(int(replies[i + 1]), 0)) for i in range(0, len(replies), 2)]
+    def reserve_attempt(self, counters: list[tuple[str, int]], window: int) -> int | None:
+        """Count one attempt against each (counter, limit), atomically (lua/throttle.lua); None
+        when all are within their limits, else the seconds until the window ends."""
+        keys = [self._auth_key(name) for name, _ in counters]
+        allowed, wait = self.run("throttle", keys, [window, *(limit for _, limit in counters)])
+        return None if allowed else int(wait)
 
-    def count_auth_failure(self, names: list[str], window: int) -> None:
-        self.run("throttle", [self._auth_key(name) for name in names], [window])
+    def give_back_attempt(self, name: str) -> None:
+        """Undo one reserved attempt of a counter (a right secret does not count against it)."""
+        with _unavailable():
+            self.client.decr(self._auth_key(name))
+
+    def bootstrap_generation(self, end: bool = False) -> int:
+        """The session generation of the operator key's back-office sign-ins (it has no user row);
+        ``end``: move it on, ending every such session."""
+        key = self._auth_key("bootstrap:gen")
+        with _unavailable():
+            return int(self.client.incr(key) if end else (self.client.get(key) or 0))
 
     def totp_once(self, user: str, step: int) -> bool:
         """True the first time a TOTP code of ``step`` (or a later one) is used by ``user``."""

@@ -90,12 +90,13 @@ class Move:
     def flags(self) -> str:
         return ("B" if self.check_blocked else "") + ("S" if self.need_session else "")
 
-    def meta(self, bet: int, win: int) -> str:
-        """The journal entry's metadata (wallet/core/journal.py): who, where, the money really bet and won."""
+    def meta(self) -> str:
+        """The journal entry's metadata (wallet/core/journal.py): who, where, which bonus; the money
+        really bet and won is journalled by the script itself, in the player's unit."""
         bonus = self.bonus or ("free-spin" if self.free_spin else "")
         if self.audit:
-            return journal.meta(self.provider, self.player, self.round, self.game, bet, win, bonus, self.audit)
-        return journal.meta(self.provider, self.player, self.round, self.game, bet, win, bonus)
+            return journal.meta(self.provider, self.player, self.round, self.game, "", "", bonus, self.audit)
+        return journal.meta(self.provider, self.player, self.round, self.game, "", "", bonus)
 
 
 class Archive(Protocol):
@@ -147,7 +148,7 @@ class Wallet:
             move.currency,
             kind,
             index_seconds,
-            move.meta(bet=0 if move.free_spin else move.bet, win=0),
+            move.meta(),
             exp,
         ]
         script_keys = [*_money_keys(keys, move), keys.round(move.provider, move.round)]
@@ -159,7 +160,7 @@ class Wallet:
         (amount,), exp = reduced((move.win,), move.exp)
         if amount > MAX_BALANCE:
             return Result(Outcome.TOO_LARGE)
-        meta = move.meta(bet=0, win=move.win)
+        meta = move.meta()
         args = [move.tx, move.probe(), move.fingerprint(kind), amount, kind, meta, move.currency, exp]
         result = self._money("credit", _money_keys(keys, move)[:3], args, move.provider, keys)
         return _counted(result, move.provider, kind)
@@ -178,7 +179,7 @@ class Wallet:
             win,
             move.flags(),
             move.currency,
-            move.meta(bet=move.bet, win=move.win),
+            move.meta(),
             exp,
         ]
         result = self._money("betwin", _money_keys(keys, move), args, move.provider, keys)

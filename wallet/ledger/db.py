@@ -104,6 +104,9 @@ staff_users = sa.Table(
     sa.Column("totp_secret", sa.String(64)),
     sa.Column("disabled", sa.Boolean, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # Raised by every change of the user and by sign-out: a session cookie of an older generation
+    # is signed out at its next request (migration 0007).
+    sa.Column("session_gen", sa.Integer, nullable=False, server_default="0"),
 )
 
 api_keys = sa.Table(

@@ -18,7 +18,7 @@ from wallet import wire
 from wallet.context import services
 from wallet.core.money import LEGACY_UNIT, exponent, format_amount, shown
 from wallet.core.wallet import Outcome
-from wallet.fields import OneLine
+from wallet.fields import matchable
 from wallet.ledger.db import balances
 from wallet.ledger.db import ledger_entries as le
 from wallet.ledger.snapshot import MONEY_KINDS
@@ -37,9 +37,9 @@ class TransactionQuery(Schema):
 
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
     cursor = fields.Integer(load_default=None, validate=validate.Range(1, MAX_SEQ))  # a BIGINT
-    provider = fields.String(load_default=None, validate=OneLine(32))
+    provider = fields.String(load_default=None)
     kind = fields.String(load_default=None, validate=validate.OneOf(sorted(MONEY_KINDS)))
-    round = fields.String(load_default=None, validate=OneLine(128))
+    round = fields.String(load_default=None)
     since = fields.DateTime(data_key="from", load_default=None)
     until = fields.DateTime(data_key="to", load_default=None)
 
@@ -50,7 +50,7 @@ class ReportQuery(Schema):
 
     since = fields.Date(data_key="from", required=True)
     until = fields.Date(data_key="to", required=True)
-    provider = fields.String(load_default=None, validate=OneLine(32))
+    provider = fields.String(load_default=None)
 
 
 _transactions, _report = TransactionQuery(), ReportQuery()
@@ -84,7 +84,9 @@ def ledger_page(
 ) -> tuple[list[dict[str, Any]], str | None]:
     """A page of the player's ledger, newest first, and the cursor of the next page (or None).
     ``unit``: the player's (its amounts' decimals); ``equal``: provider, kind or round the entries
-    must have (None: any)."""
+    must have (None: any); one no row can hold (NUL, a line break) matches nothing."""
+    if not matchable(*equal.values()):
+        return [], None
     query = sa.select(le).where(le.c.player == player).order_by(le.c.seq.desc()).limit(limit + 1)
     for column, value in equal.items():
         if value:
@@ -137,6 +139,8 @@ def ggr_rows(since: date, until: date, provider: str | None = None) -> list[dict
 
     Amounts are summed per unit (players of earlier versions are kept in hundredths) and then
     added up exactly; a round shared by players of two units counts once in each."""
+    if not matchable(provider):
+        return []
     key = (le.c.day, le.c.provider, le.c.game, le.c.currency)
     unit = sa.func.coalesce(balances.c.unit, LEGACY_UNIT).label("unit")
     query = (

@@ -113,19 +113,20 @@ def load_query(schema: Schema) -> dict[str, Any]:
 
 @bp.before_request
 def _authenticate() -> Response | None:
-    """The bearer key's actor in g.actor, or 429 (throttled), 401 (no such key) or 403 (role)."""
-    subject = throttle.Subject("api", request.remote_addr or "unknown")
-    wait = throttle.retry_after(subject)
-    if wait is not None:
-        message = f"too many failed keys from this address: retry in {wait} s"
-        return wire.error_response(429, "too_many_failures", message, **{"Retry-After": str(wait)})
+    """The bearer key's actor in g.actor, or 401 (no such key), 429 (too many wrong keys from this
+    address: counted atomically, the API's own counter) or 403 (role). A valid key is always taken."""
     scheme, _, given = request.headers.get("Authorization", "").partition(" ")
     actor = None
     if scheme == "Bearer" and given:
         actor = staff.key_actor(services().db, services().settings.operator_api_key, given)
     if actor is None:
+        subject = throttle.Subject("api", request.remote_addr or "unknown")
+        wait = throttle.reserve(subject) if given else None  # no header at all guesses nothing
+        if wait is not None:
+            message = f"too many failed keys from this address: retry in {wait} s"
+            return wire.error_response(429, "too_many_failures", message, **{"Retry-After": str(wait)})
         if given:
-            throttle.failed(subject)  # a key was tried (no header at all guesses nothing)
+            throttle.failed(subject)
         message = "Authorization: Bearer <key> required (OPERATOR_API_KEY or a named key)"
         return wire.error_response(401, "unauthorized", message, **{"WWW-Authenticate": "Bearer"})
     needed = required_role(request.endpoint or "", request.method)

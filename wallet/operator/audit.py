@@ -25,7 +25,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from wallet import wire
 from wallet.context import services
-from wallet.fields import OneLine, describe
+from wallet.fields import describe, matchable
 from wallet.ledger.db import audit_log
 from wallet.operator.staff import Actor, StaffError
 from wallet.ops import observe
@@ -94,9 +94,9 @@ def change(action: str, subject: str, apply: Callable[[], T], actor: Actor | Non
 
 
 class AuditQuery(Schema):
-    player = fields.String(load_default=None, validate=OneLine(128))
-    actor = fields.String(load_default=None, validate=OneLine(64))
-    action = fields.String(load_default=None, validate=OneLine(32))
+    player = fields.String(load_default=None)
+    actor = fields.String(load_default=None)
+    action = fields.String(load_default=None)
     since = fields.AwareDateTime(load_default=None, default_timezone=UTC)
     until = fields.AwareDateTime(load_default=None, default_timezone=UTC)
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 500))
@@ -108,7 +108,10 @@ _query = AuditQuery()
 
 def page(filters: dict[str, Any], limit: int, cursor: int | None) -> tuple[list[dict[str, Any]], str | None]:
     """Rows matching ``filters`` (player, actor, action, since, until), newest first, and the
-    cursor of the next page (None at the end)."""
+    cursor of the next page (None at the end). A filter no row can hold (NUL, a line break)
+    matches nothing."""
+    if not matchable(*(filters.get(name) for name in ("player", "actor", "action"))):
+        return [], None
     query = sa.select(audit_log).order_by(audit_log.c.id.desc()).limit(limit + 1)
     for name in ("player", "actor", "action"):
         if filters.get(name):

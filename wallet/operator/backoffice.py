@@ -112,7 +112,8 @@ def _check_form() -> None:
 
 
 def _actor() -> staff.Actor | None:
-    """The signed-in actor, as the database has it now (disabled or idle: signed out)."""
+    """The signed-in actor, as the database has it now: idle, disabled, signed out elsewhere, or
+    changed since the session began (password, role, second factor): signed out."""
     stored = session.get("actor")
     if not stored:
         return None
@@ -121,14 +122,20 @@ def _actor() -> staff.Actor | None:
         flash("Signed out after a period without activity.", "error")
         return None
     name, role, kind = stored
-    if kind == "user":
-        live = staff.live_role(services().db, name)  # a disabled or demoted user follows at once
-        if live is None:
-            session.clear()
-            return None
-        role = live
+    now = _generation(name, kind)
+    if now is None or now[1] != session.get("gen"):
+        session.clear()
+        return None
     session["seen"] = time.time()
-    return staff.Actor(name, role, kind)
+    return staff.Actor(name, now[0] if kind == "user" else role, kind)
+
+
+def _generation(name: str, kind: str) -> tuple[str, int] | None:
+    """(role, session generation) of a user as the database has it now, or None; for the
+    operator key, its generation in Redis."""
+    if kind == "user":
+        return staff.live(services().db, name)
+    return "admin", services().store.bootstrap_generation()
 
 
 def allowed(role: str = "viewer") -> Callable[[Callable[..., Answer]], Callable[..., Answer]]:
@@ -172,7 +179,7 @@ def login() -> Answer:
         return render_template("backoffice/login.html", name="")
     name = request.form.get("name", "").strip().lower()[:64]  # no longer name exists (nor throttle key)
     subject = throttle.Subject("backoffice", request.remote_addr or "unknown", name or staff.BOOTSTRAP)
-    wait = throttle.retry_after(subject)
+    wait = throttle.reserve(subject)  # counted before any secret is checked
     if wait is not None:
         flash(f"Too many failed sign-ins: try again in {wait // 60 + 1} minutes.", "error")
         return render_template("backoffice/login.html", name=name), 429, {"Retry-After": str(wait)}
@@ -193,7 +200,12 @@ def _signed_in(outcome: staff.Login, subject: throttle.Subject) -> Page:
     assert outcome.actor is not None
     throttle.succeeded(subject)
     session.clear()
-    session.update(actor=[outcome.actor.name, outcome.actor.role, outcome.actor.kind], seen=time.time())
+    now = _generation(outcome.actor.name, outcome.actor.kind)
+    session.update(
+        actor=[outcome.actor.name, outcome.actor.role, outcome.actor.kind],
+        seen=time.time(),
+        gen=None if now is None else now[1],
+    )
     audit.record("login", actor=outcome.actor)
     target = request.args.get("next", "")
     safe = target.startswith(f"{PREFIX}/") and target.isprintable() and target.isascii()  # no CR/LF, no escapes
@@ -217,7 +229,13 @@ def _refused(outcome: staff.Login, subject: throttle.Subject, name: str) -> tupl
 @bp.post("/logout")
 @login_required
 def logout() -> Page:
+    """Sign out every session of this user (or of the operator key), not only this browser's."""
     audit.record("logout")
+    actor = g.actor
+    if actor.kind == "user":
+        staff.end_sessions(services().db, actor.name)
+    else:
+        services().store.bootstrap_generation(end=True)
     session.clear()
     return redirect(url_for("backoffice.login"))
 

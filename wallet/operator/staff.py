@@ -81,10 +81,18 @@ def add_user(engine: Engine, name: str, role: str, password: str) -> None:
         conn.execute(staff_users.insert().values(**row, created_at=_now()))
 
 
-def _update_user(engine: Engine, name: str, **values: object) -> None:
+def _update_user(engine: Engine, name: str, ends_sessions: bool = True, **values: object) -> None:
+    """Change a user; every change ends the user's sessions (their generation moves on)."""
+    if ends_sessions:
+        values["session_gen"] = staff_users.c.session_gen + 1
     with engine.begin() as conn:
         if conn.execute(staff_users.update().where(staff_users.c.name == name).values(**values)).rowcount == 0:
             raise StaffError(f"no user {name!r}")
+
+
+def end_sessions(engine: Engine, name: str) -> None:
+    """Sign the user out everywhere (sign-out ends every session of that user, not just this one)."""
+    _update_user(engine, name)
 
 
 def set_password(engine: Engine, name: str, password: str) -> None:
@@ -127,10 +135,10 @@ def _row(engine: Engine, name: str) -> Any:
         return conn.execute(sa.select(staff_users).where(staff_users.c.name == name)).mappings().first()
 
 
-def live_role(engine: Engine, name: str) -> str | None:
-    """The role of an enabled user now, or None (no such user, or disabled)."""
+def live(engine: Engine, name: str) -> tuple[str, int] | None:
+    """The role and session generation of an enabled user now, or None (no such user, or disabled)."""
     row = _row(engine, name)
-    return None if row is None or row["disabled"] else str(row["role"])
+    return None if row is None or row["disabled"] else (str(row["role"]), int(row["session_gen"]))
 
 
 @dataclass(frozen=True)
@@ -161,7 +169,7 @@ def sign_in(
     elif require_2fa and row["role"] == "admin":
         return Login(setup_2fa=True)
     if _hasher.check_needs_rehash(row["password_hash"]):
-        set_password(engine, name, password)
+        _update_user(engine, name, ends_sessions=False, password_hash=_hasher.hash(password))
     return Login(Actor(name, row["role"], "user"))
 
 

@@ -9,7 +9,6 @@ from typing import Any
 from flask import abort, flash, redirect, render_template, request, url_for
 
 from wallet.context import services
-from wallet.fields import one_line
 from wallet.operator import audit, staff
 from wallet.operator.backoffice import Page, allowed, bp
 
@@ -19,8 +18,6 @@ from wallet.operator.backoffice import Page, allowed, bp
 def audit_trail() -> Page:
     """The audit trail, newest first, filtered by player, actor and action."""
     filters = {k: request.args.get(k, "").strip() or None for k in ("player", "actor", "action")}
-    if not all(one_line(v, 128) for v in filters.values() if v):  # no row holds NUL or a line break
-        return render_template("backoffice/audit.html", rows=[], filters=filters, next_cursor=None)
     rows, next_cursor = audit.page(filters, 50, request.args.get("cursor", type=int))
     return render_template("backoffice/audit.html", rows=rows, filters=filters, next_cursor=next_cursor)
 

@@ -1,8 +1,13 @@
-"""Throttling of failed sign-ins and failed bearer keys, per client address and per user name.
+"""Throttling of sign-ins and bearer keys, per surface, per client address and per user name.
 
-Counters live in Redis (every worker sees them), one key per address or name, expiring with
-their window. Past the limit the caller answers 429 with Retry-After until the window ends; each
-refusal is logged and counted, never with the secret that was tried.
+Counters live in Redis (every worker sees them), one key per surface and address or name,
+expiring with their window. An attempt is reserved atomically against its counters before any
+secret is checked (lua/throttle.lua), so a burst of parallel attempts gets no more tries than the
+limit; a right secret gives the address's attempt back and clears the name's counter. Past a
+limit the caller answers 429 with Retry-After until the window ends. The back office and the API
+count apart; a valid API key is always accepted, whatever others sent from its address (the keys
+are 256-bit random: there is nothing to guess). Each refusal is logged and counted, never with
+the secret that was tried.
 """
 
 from __future__ import annotations
@@ -14,9 +19,9 @@ from prometheus_client import Counter
 
 from wallet.context import services
 
-WINDOW = 15 * 60  # seconds a failure is remembered
-PER_ADDRESS = 20  # failures from one client address within the window
-PER_USER = 5  # failures for one user name within the window
+WINDOW = 15 * 60  # seconds an attempt is remembered
+PER_ADDRESS = 20  # attempts from one client address within the window
+PER_USER = 5  # attempts for one user name within the window
 
 FAILURES = Counter("wallet_auth_failures_total", "Failed sign-ins and bearer keys, by surface.", ["surface"])
 THROTTLED = Counter(
@@ -27,43 +32,39 @@ log = logging.getLogger("wallet.auth")
 
 @dataclass(frozen=True)
 class Subject:
-    """Whose failures count: a client address, and the user name tried (None for bearer keys)."""
+    """Whose attempts count: a surface, a client address, and the user name tried (None for keys)."""
 
     surface: str  # backoffice | api
     address: str
     user: str | None = None
 
     def counters(self) -> list[tuple[str, int]]:
-        found = [(f"addr:{self.address}", PER_ADDRESS)]
-        return found + ([(f"user:{self.user}", PER_USER)] if self.user else [])
+        found = [(f"{self.surface}:addr:{self.address}", PER_ADDRESS)]
+        return found + ([(f"{self.surface}:user:{self.user}", PER_USER)] if self.user else [])
 
 
-def retry_after(subject: Subject) -> int | None:
-    """Seconds until this subject may try again, or None when it may now."""
-    counts = services().store.auth_failures([name for name, _ in subject.counters()])
-    waits = [ttl for (count, ttl), (_, limit) in zip(counts, subject.counters(), strict=True) if count >= limit]
-    if not waits:
+def reserve(subject: Subject) -> int | None:
+    """Count this attempt before its secret is checked: None when it may go on, else the seconds
+    until it may try again (the attempt is refused without being checked)."""
+    wait = services().store.reserve_attempt(subject.counters(), WINDOW)
+    if wait is None:
         return None
     THROTTLED.labels(subject.surface).inc()
-    log.warning(
-        "auth throttled: %s from %s%s for %d s",
-        subject.surface,
-        subject.address,
-        f" as {subject.user!r}" if subject.user else "",
-        max(waits),
-    )
-    return max(max(waits), 1)
+    who = f" as {subject.user!r}" if subject.user else ""
+    log.warning("auth throttled: %s from %s%s for %d s", subject.surface, subject.address, who, wait)
+    return wait
 
 
 def failed(subject: Subject) -> None:
-    """Count a failure (the secret tried is neither stored nor logged)."""
+    """Log and count a wrong secret (its attempt is already counted; the secret is never kept)."""
     FAILURES.labels(subject.surface).inc()
-    services().store.count_auth_failure([name for name, _ in subject.counters()], WINDOW)
     who = f" as {subject.user!r}" if subject.user else ""
     log.warning("auth failed: %s from %s%s", subject.surface, subject.address, who)
 
 
 def succeeded(subject: Subject) -> None:
-    """A user who got in starts afresh (the address's count stays)."""
+    """A right secret: the address gets its attempt back and the user starts afresh."""
+    store = services().store
+    store.give_back_attempt(subject.counters()[0][0])
     if subject.user:
-        services().store.clear_auth_failures([f"user:{subject.user}"])
+        store.clear_auth_failures([f"{subject.surface}:user:{subject.user}"])

@@ -117,6 +117,31 @@ class _Account:
             raise _Refused(INTEGRITY)
 
 
+_ROUND = ("transactionId", "playerId", "roundId", "providerId", "gameCode", "bonusId")
+#: The keys each command may carry (PROTOCOLS.md section 2), "command" and "timestamp" included.
+KEYS: dict[str, frozenset[str]] = {
+    command: frozenset(("command", "timestamp", *keys))
+    for command, keys in {
+        "balance": ("playerId",),
+        "bet": (*_ROUND, "currency", "amount", "isBonusBusy"),
+        "win": (*_ROUND, "amount", "isRoundFinished"),
+        "betwin": (*_ROUND, "betAmount", "winAmount"),
+        "cancel": (*_ROUND, "referenceId"),
+    }.items()
+}
+
+
+def _one_reading(body: dict[str, Any]) -> None:
+    """_Refused(INTEGRITY) unless the signing string can be read one way only: the signature covers
+    the values joined by ',', not the keys, so a key its command does not have, or a ',' inside
+    a value, would let a captured signature carry another body."""
+    allowed = KEYS.get(body.get("command"))  # type: ignore[arg-type]
+    if allowed is not None and not body.keys() <= allowed:  # an unknown command is ERR_UNKNOWN later
+        raise _Refused(INTEGRITY)
+    if any(isinstance(value, str) and "," in value for value in body.values()):
+        raise _Refused(INTEGRITY)
+
+
 def _fresh(timestamp: Any, window: int) -> bool:
     """True when ``timestamp`` (unix seconds or milliseconds) is within ``window`` seconds of now."""
     if not isinstance(timestamp, Token) or len(timestamp) > 20:  # 1e999999999 never reaches arithmetic
@@ -269,6 +294,7 @@ def _callback(account: _Account, wallet: Wallet) -> Callable[[], Response]:
                 raise _Refused(UNKNOWN)
             body = parse_flat(request.get_data())
             account.verify(body, request.headers.get("X-Request-Signature", ""))
+            _one_reading(body)
             command = _COMMANDS.get(body.get("command"))  # type: ignore[arg-type]
             if command is None:
                 raise _Refused(UNKNOWN)
