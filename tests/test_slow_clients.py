@@ -10,7 +10,6 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import requests
@@ -19,11 +18,12 @@ from tests.conftest import fresh_sqlite
 from tests.servers import BIN, free_port, gunicorn_env, running
 
 
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[tuple[str, int]]:
-    """gunicorn app:app, one worker of the default gthread model, on the embedded store."""
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, int]]:
+    """gunicorn app:app, one worker of the default gthread model, on the embedded store (one for
+    the module: each test opens connections of its own)."""
     port = free_port()
-    env = gunicorn_env(port, WEB_CONCURRENCY="1", DATABASE_URL=fresh_sqlite(tmp_path))
+    env = gunicorn_env(port, WEB_CONCURRENCY="1", DATABASE_URL=fresh_sqlite(tmp_path_factory.mktemp("server")))
     for name in ("REDIS_URL", "OPERATOR_API_KEY", "WEB_THREADS"):
         env.pop(name, None)
     with running([str(BIN / "gunicorn"), "app:app"], env, port) as (base, _):
