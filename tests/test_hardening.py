@@ -148,3 +148,17 @@ def test_a_burst_of_wrong_passwords_gets_no_more_tries_than_the_limit(app: Flask
 
     answers = together(app, 100, lambda client: (csrf_of(client), client)[1], attempt)
     assert answers.count(401) == throttle.PER_USER and answers.count(429) == 100 - throttle.PER_USER
+
+
+def test_a_right_password_gives_its_attempt_back(app: Flask, engine: Engine) -> None:
+    """A successful sign-in does not count against its address, and giving an attempt back never
+    re-creates a counter that expired meanwhile (no throttle key without its expiry)."""
+    staff.add_user(engine, "ann", "viewer", PASSWORD)
+    store = app.extensions["wallet"].store
+    key = f"{store.prefix}:{{auth}}:backoffice:addr:127.0.0.1"
+    assert sign_in(app.test_client(), "ann", "wrong password!!").status_code == 401
+    assert sign_in(app.test_client(), "ann", PASSWORD).status_code == 302
+    assert store.client.get(key) == "1" and 0 < store.client.ttl(key) <= throttle.WINDOW
+    store.client.delete(key)  # the window ends between the reservation and the answer
+    store.give_back_attempt("backoffice:addr:127.0.0.1")
+    assert store.client.exists(key) == 0

@@ -380,13 +380,13 @@ class Store:
         """Count one attempt against each (counter, limit), atomically (lua/throttle.lua); None
         when all are within their limits, else the seconds until the window ends."""
         keys = [self._auth_key(name) for name, _ in counters]
-        allowed, wait = self.run("throttle", keys, [window, *(limit for _, limit in counters)])
+        allowed, wait = self.run("throttle", keys, ["reserve", window, *(limit for _, limit in counters)])
         return None if allowed else int(wait)
 
     def give_back_attempt(self, name: str) -> None:
-        """Undo one reserved attempt of a counter (a right secret does not count against it)."""
-        with _unavailable():
-            self.client.decr(self._auth_key(name))
+        """Undo one reserved attempt of a counter (a right secret does not count against it); a
+        counter that expired meanwhile is left absent, never re-created without its expiry."""
+        self.run("throttle", [self._auth_key(name)], ["give"])
 
     def bootstrap_generation(self, end: bool = False) -> int:
         """The session generation of the operator key's back-office sign-ins (it has no user row);

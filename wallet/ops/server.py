@@ -22,7 +22,7 @@ import time
 from functools import partial
 from typing import Any
 
-from gunicorn.workers.gthread import ThreadWorker
+from gunicorn.workers.gthread import TConn, ThreadWorker
 from gunicorn.workers.sync import SyncWorker
 
 HEAD_SECONDS = 5.0  # a request head (line and headers) must arrive within this long
@@ -85,8 +85,6 @@ class JsonThreadWorker(_JsonMixin, ThreadWorker):  # type: ignore[misc]
                 raise
             return
         self.nr_conns += 1
-        from gunicorn.workers.gthread import TConn
-
         self._await_head(TConn(self.cfg, client, address, listener.getsockname()))
 
     def on_client_socket_readable(self, conn: Any, client: Any) -> None:
