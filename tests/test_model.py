@@ -76,6 +76,7 @@ class Model:
     sessions: set[str] = field(default_factory=set)
     records: dict[tuple[str, str, str], Record] = field(default_factory=dict)
     rounds: dict[tuple[str, str], set[str]] = field(default_factory=dict)
+    closed: set[tuple[str, str]] = field(default_factory=set)  # (player, round) cancelled by round
 
     def move(
         self,
@@ -84,9 +85,11 @@ class Model:
         amounts: tuple[int, int, int],
         accept: str = "",
         checks: bool = False,
+        round_key: tuple[str, str] | None = None,
     ) -> Outcome:
         """A bet, win, bet-win or cashier movement; ``amounts``: bet, win and their decimals;
-        ``checks``: blocked and session (iGamingAce) apply."""
+        ``checks``: blocked and session (iGamingAce) apply; ``round_key``: an iGamingAce bet's
+        (player, round), refused once that round was cancelled by round."""
         provider, player, _ = key
         bet, win, exp = amounts
         if key in self.records:
@@ -100,6 +103,8 @@ class Model:
             return Outcome.NO_SESSION
         if self.refuses(accept, player):
             return Outcome.CURRENCY
+        if round_key in self.closed:
+            return Outcome.ROLLED_BACK
         bet_, win_ = in_unit(self.unit[player], bet, exp), in_unit(self.unit[player], win, exp)
         if bet_ is None or win_ is None:
             return Outcome.BAD_AMOUNT
@@ -176,7 +181,8 @@ class WalletMachine(RuleBasedStateMachine):
         move = Move(provider, player, tx, bet=amount, round=round_id, currency=accept, exp=exp)
         move = dataclasses.replace(move, need_session=ace, index_round=ace)
         fp = ("bet", amount, 0, round_id, exp)
-        expected = self.model.move((provider, player, tx), fp, (amount, 0, exp), accept, checks=True)
+        round_key = (player, round_id) if ace else None
+        expected = self.model.move((provider, player, tx), fp, (amount, 0, exp), accept, True, round_key)
         if expected is Outcome.OK and ace:
             self.model.rounds.setdefault((player, round_id), set()).add(tx)
         self.check(self.wallet.debit(move).outcome, expected)
@@ -245,6 +251,8 @@ class WalletMachine(RuleBasedStateMachine):
         else:
             references = [reference] if reference else list(self.model.rounds.get((player, round_id), ()))
             expected = self.model.reverse("igamingace", player, references, named=reference)
+            if reference is None:
+                self.model.closed.add((player, round_id))
             self.model.records[key] = Record("X", fingerprint=fp, outcome=expected.value)
         result = self.wallet.rollback(
             "igamingace", player, reference or "", own_tx=own, kind="cancel", round_id=round_id, currency=accept
@@ -299,6 +307,7 @@ class WalletMachine(RuleBasedStateMachine):
         recovery.restore(store, self.engine, timedelta(0), horizon=HORIZON)
         self.model.sessions.clear()
         self.model.rounds.clear()
+        self.model.closed.clear()
 
     @rule(days=st.integers(min_value=1, max_value=12))
     def advance(self, days: int) -> None:
