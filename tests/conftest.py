@@ -39,6 +39,19 @@ from wallet.ops.observe import JsonFormatter
 
 REAL_REDIS_URL = os.environ.get("REDIS_URL")
 REAL_DATABASE_URL = os.environ.get("DATABASE_URL")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked ``once`` start servers of their own (Redis, gunicorn, a browser, a wheel
+    build) and do not use REDIS_URL: they run in the suite's first pass only (CI runs it three times)."""
+    if REAL_REDIS_URL is None:
+        return
+    skip = pytest.mark.skip(reason="starts its own servers: runs once, in the suite's first (fakeredis) pass")
+    for item in items:
+        if item.get_closest_marker("once"):
+            item.add_marker(skip)
+
+
 OPERATOR_KEY = "test-operator-key-0123456789"
 AGENT = "Partner01"
 SECRET = "1234567890"

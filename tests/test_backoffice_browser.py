@@ -32,6 +32,8 @@ if not (CHROMIUM and CHROMEDRIVER) and not os.environ.get("WALLET_REQUIRE_BROWSE
         allow_module_level=True,
     )
 
+pytestmark = pytest.mark.once  # starts servers of its own: the first pass only (conftest)
+
 from selenium import webdriver  # noqa: E402
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402

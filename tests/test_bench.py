@@ -16,6 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 if not (shutil.which("wrk") and shutil.which("redis-server")) and not os.environ.get("CI"):
     pytest.skip("wrk or redis-server is missing here (.ci/run installs wrk; CI never skips)", allow_module_level=True)
 
+pytestmark = pytest.mark.once  # starts servers of its own: the first pass only (conftest)
+
 
 def test_short_benchmark_reports_every_target(tmp_path: Path) -> None:
     """One 1-second round per target: rows with traffic and no errors (the PostgreSQL wallet's when

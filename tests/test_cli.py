@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 import requests
 from click.testing import CliRunner
 from flask import Flask
@@ -78,6 +79,7 @@ def test_cli_cashier_is_the_api_path(app: Flask, operator: Operator) -> None:
     )
 
 
+@pytest.mark.once
 def test_serve_embedded_demo_and_sigterm(tmp_path: Path) -> None:
     """`wallet serve` without REDIS_URL prints the demo credentials, serves them, stops on SIGTERM,
     and keeps its data in SQL: the next start restores it."""
@@ -126,6 +128,7 @@ def test_migrate_and_snapshot_once(app: Flask, operator: Operator) -> None:
     assert "drained 0 entries" in runner.invoke(main, ["snapshot", "--once"], obj=app).output
 
 
+@pytest.mark.once
 def test_snapshot_worker_stops_on_sigterm(tmp_path: Path) -> None:
     """The worker keeps retrying while Redis is unreachable, and exits 0 on SIGTERM."""
     env = {

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-if os.environ.get("REDIS_URL"):
-    pytest.skip("builds and installs a wheel: it runs once, in the suite's first pass", allow_module_level=True)
+pytestmark = pytest.mark.once
 
 CHECK = """
 import json, sys, wallet

@@ -14,11 +14,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 if not shutil.which("redis-server") and not os.environ.get("CI"):
     pytest.skip("redis-server is missing here (CI has it and never skips this)", allow_module_level=True)
-if os.environ.get("REDIS_URL"):
-    pytest.skip(
-        "the soak starts a Redis of its own: it runs once, in the suite's first (fakeredis) pass",
-        allow_module_level=True,
-    )
+pytestmark = pytest.mark.once
 
 
 def test_short_soak_reports_memory_and_conserves_money(tmp_path: Path) -> None:
