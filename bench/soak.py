@@ -124,14 +124,19 @@ def callbacks(url: str) -> dict[str, float]:
     return totals
 
 
+#: Records a money callback leaves: its transaction's, and its signature's claim (wallet/core/signs.py).
+RECORDS_PER_CALLBACK = 2
+
+
 def table(base_mb: float, per_live: float, per_aged: float) -> str:
     """Steady-state Redis MB: base + records kept (retention + one prune pass) + the aged-id filter
-    (4/3 of the horizon, the most it holds)."""
+    (4/3 of the horizon, the most it holds), RECORDS_PER_CALLBACK records and aged ids a callback."""
     head = "| callbacks per day | " + " | ".join(f"retention {r}, horizon {h}d" for r, _, h in COLUMNS) + " |"
     rows = [head, "|---:|" + "---:|" * len(COLUMNS)]
     for daily in DAILY:
+        ids = daily * RECORDS_PER_CALLBACK
         cells = [
-            base_mb + (daily * (seconds + 60) / 86400 * per_live + daily * days * 4 / 3 * per_aged) / 2**20
+            base_mb + (ids * (seconds + 60) / 86400 * per_live + ids * days * 4 / 3 * per_aged) / 2**20
             for _, seconds, days in COLUMNS
         ]
         rows.append(f"| {daily:,} | " + " | ".join(f"{mb:,.0f} MB" for mb in cells) + " |")
@@ -272,7 +277,8 @@ def report(
         "Steady-state Redis (WALLET_RETENTION, WALLET_AGED_HORIZON), every callback money-moving "
         f"(the worst case), from the figures above ({per_live:.0f} B per live record, "
         f"{max(per_aged, PLANNED_AGED):.2f} B per aged id: the measured figure or 14 bits x 1.5 sizing slack, "
-        "whichever is larger; the filter holds at most 4/3 of the horizon):",
+        "whichever is larger; the filter holds at most 4/3 of the horizon; two records and two aged ids "
+        "a callback: its transaction's and its signature's claim):",
         "",
         sizing,
         "",

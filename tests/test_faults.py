@@ -18,9 +18,10 @@ from pathlib import Path
 import pytest
 import redis
 
-from tests.conftest import Operator, Provider, fresh_sqlite, make_env
+from tests.conftest import AGENT, Operator, Provider, fresh_sqlite, gsp_sign, make_env
 from tests.servers import BIN, SERVER, RedisProcess, free_cluster_port, gunicorn_env, plain, running
 from wallet import create_app
+from wallet.core import signs
 from wallet.core.store import close, connect, shard_of
 from wallet.errors import ConfigError
 from wallet.ledger import recovery
@@ -30,6 +31,8 @@ from wallet.sim.providers import GitSlotPark
 ROOT = Path(__file__).resolve().parent.parent
 if SERVER is None and not os.environ.get("CI"):
     pytest.skip("redis-server is not installed here (CI has it and never skips these)", allow_module_level=True)
+
+pytestmark = pytest.mark.once  # starts servers of its own: the first pass only (conftest)
 
 
 def _role(node: RedisProcess) -> dict[str, object]:
@@ -236,7 +239,8 @@ def cluster(tmp_path: Path) -> Iterator[list[RedisProcess]]:
 
 def test_cluster_master_lost(cluster: list[RedisProcess], prefix: str, tmp_path: Path) -> None:
     """Killing a master: its players get 503 until a replica takes over, everyone else is served
-    throughout, and the service recovers by itself with every balance intact."""
+    throughout (but for money callbacks whose sign's registry bucket that master held: 503, and
+    applied when retried), and the service recovers by itself with every balance intact."""
     app = _wallet(cluster[0].url, prefix, tmp_path)
     operator, gsp = Operator(app.test_client()), Provider(app.test_client())
     players = [f"c{i}" for i in range(40)]
@@ -247,18 +251,36 @@ def test_cluster_master_lost(cluster: list[RedisProcess], prefix: str, tmp_path:
     victim = next(n for n in cluster if n.port == victim_port)
     on_victim = [p for p in players if _port_of(client, app, p) == victim_port]
     elsewhere = [p for p in players if p not in on_victim]
-    close(client)
     _replicated(victim, cluster)
     victim.kill()
     assert app.test_client().post("/gitslotpark/GetBalance", json=_signed(on_victim[0])).status_code == 503
-    assert gsp.withdraw(elsewhere[0], "1.00", "t1")["balance"] == 9.00
+    served, refused = _split_by_claim(app, client, elsewhere[0], victim_port)
+    assert gsp.withdraw(elsewhere[0], "1.00", served)["balance"] == 9.00
+    # a bet whose sign's registry bucket (wallet/core/signs.py) the dead master held: 503, nothing moves
+    body = {"agentID": AGENT, "userID": elsewhere[0], "amount": "1.00", "transactionID": refused, "roundID": "r1"}
+    body["sign"] = gsp_sign("Withdraw", body)
+    assert app.test_client().post("/gitslotpark/Withdraw", json=body).status_code == 503
     for _ in range(150):  # failover: cluster-node-timeout 1 s plus the election
         if app.test_client().post("/gitslotpark/GetBalance", json=_signed(on_victim[0])).status_code == 200:
             break
         time.sleep(0.1)
+    close(client)
     assert gsp.withdraw(on_victim[0], "1.00", "t1")["balance"] == 9.00
+    assert gsp.withdraw(elsewhere[0], "1.00", refused)["balance"] == 8.00  # its retry, after the failover
     assert {gsp.balance(p)["balance"] for p in players if p not in (on_victim[0], elsewhere[0])} == {10.00}
     _reconciles(app)
+
+
+def _split_by_claim(app, client, player: str, port: int) -> tuple[str, str]:  # type: ignore[no-untyped-def]
+    """Two bet ids of ``player``: one whose sign's registry bucket is on another master than
+    ``port``, one whose bucket is on that master."""
+    store, found = app.extensions["wallet"].store, {}
+    for i in range(200):
+        body = {"agentID": AGENT, "userID": player, "amount": "1.00", "transactionID": f"t{i}", "roundID": "r1"}
+        bucket, _ = signs.claim_id(gsp_sign("Withdraw", body))
+        key = store.keys(bucket).txs(signs.registry("gitslotpark"))
+        found.setdefault(int(client.get_node_from_key(key).port) == port, f"t{i}")
+    return found[False], found[True]
 
 
 def _port_of(client, app, player: str) -> int:  # type: ignore[no-untyped-def]
@@ -266,8 +288,6 @@ def _port_of(client, app, player: str) -> int:  # type: ignore[no-untyped-def]
 
 
 def _signed(player: str) -> dict[str, str]:
-    from tests.conftest import AGENT, gsp_sign
-
     body = {"agentID": AGENT, "userID": player}
     return {**body, "sign": gsp_sign("GetBalance", body)}
 

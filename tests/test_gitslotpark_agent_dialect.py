@@ -32,13 +32,18 @@ def client(redis_client: redis.Redis, prefix: str) -> FlaskClient:
     return client
 
 
-def call(client: FlaskClient, operation: str, **fields: Any) -> dict[str, Any]:
-    body = {"agentID": AGENT, "userID": "p1", **fields}
+def agent_sign(operation: str, body: dict[str, Any]) -> str:
+    """The sign a GitSlotPark of the agent dialect would send for ``body``."""
     parts = [
         f"{Decimal(str(body[name])):.2f}" if "mount" in name else str(body.get(name, ""))
         for name in AGENT_SIGN[operation]
     ]
-    body["sign"] = hmac.new(SECRET.encode(), "".join(parts).encode(), hashlib.sha256).hexdigest().upper()
+    return hmac.new(SECRET.encode(), "".join(parts).encode(), hashlib.sha256).hexdigest().upper()
+
+
+def call(client: FlaskClient, operation: str, sign: str | None = None, **fields: Any) -> dict[str, Any]:
+    body = {"agentID": AGENT, "userID": "p1", **fields}
+    body["sign"] = sign or agent_sign(operation, body)
     response = client.post(f"/gitslotpark/{operation}", json=body)
     assert response.status_code == 200
     return response.get_json()  # type: ignore[no-any-return]

@@ -73,8 +73,8 @@ def test_unknown_player_is_5(gsp: Provider) -> None:
     """Every callback for an unknown player answers 5; players are never created implicitly."""
     assert gsp.balance("ghost") == {"result": 5, "message": "User not found"}
     assert gsp.withdraw("ghost", "1.00", "t1")["result"] == 5
-    assert gsp.deposit("ghost", "1.00", "t1")["result"] == 5
-    assert gsp.bet_win("ghost", "1.00", "2.00", "t1")["result"] == 5
+    assert gsp.deposit("ghost", "1.00", "t2")["result"] == 5  # t1 would be the Withdraw's sign: 3
+    assert gsp.bet_win("ghost", "1.00", "2.00", "t3")["result"] == 5
     assert gsp.rollback("ghost", "t1")["result"] == 5
     assert gsp.balance("ghost")["result"] == 5
 
@@ -120,16 +120,17 @@ def test_duplicate_code_11_by_configuration(redis_client, prefix) -> None:  # ty
 
 
 @pytest.mark.parametrize(
-    "change",
-    [{"amount": "10.01"}, {"roundID": "r2"}, {"operation": "Deposit"}, {"freeSpin": True}],
+    ("change", "result"),
+    [({"amount": "10.01"}, 2), ({"roundID": "r2"}, 2), ({"operation": "Deposit"}, 3), ({"freeSpin": True}, 3)],
 )
-def test_conflicting_replay_is_2(funded: str, gsp: Provider, change: dict[str, object]) -> None:
-    """The same transactionID with other amount, round, kind or free-spin flag: 2, original kept."""
+def test_conflicting_replay_is_refused(funded: str, gsp: Provider, change: dict[str, object], result: int) -> None:
+    """The same transactionID with another amount or round: 2; as a Deposit or with another
+    free-spin flag (the sign is the same, the body is not: wallet/core/signs.py): 3. Original kept."""
     gsp.withdraw(funded, "10.00", "t1")
     fields = {"userID": funded, "amount": "10.00", "transactionID": "t1", "roundID": "r1"}
     operation = str(change.pop("operation", "Withdraw"))
     reply = gsp.call(operation, **{**fields, **change})
-    assert reply["result"] == 2
+    assert reply["result"] == result
     assert gsp.balance(funded)["balance"] == 90.00
 
 

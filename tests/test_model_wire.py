@@ -1,7 +1,8 @@
 """Property-based (hypothesis, stateful) on the wire: GitSlotPark callbacks in both dialects, with
 replays, conflicting replays, rollbacks and late originals, records aged out of Redis at random
 points and a clock moved within the aged-id horizon, checked against the plain model of
-tests/test_model.py."""
+tests/test_model.py and a model of the signature registry (one sign, one body: a Deposit with a
+Withdraw's fields signs the same, and is refused with 3)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,8 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from tests.conftest import REAL_REDIS_URL, Operator, Provider, forget, fresh_sqlite, make_env
+from tests.conftest import AGENT, REAL_REDIS_URL, Operator, Provider, forget, fresh_sqlite, gsp_sign, make_env
+from tests.test_gitslotpark_agent_dialect import agent_sign
 from tests.test_gitslotpark_agent_dialect import call as agent_call
 from tests.test_model import HORIZON, Model
 from wallet import create_app
@@ -39,6 +41,7 @@ CODES = {
     Outcome.NOT_FOUND: 8,
     Outcome.ROLLED_BACK: 9,
 }
+BAD_SIGN = 3
 
 
 class ClassicMachine(RuleBasedStateMachine):
@@ -67,6 +70,7 @@ class ClassicMachine(RuleBasedStateMachine):
         for player in PLAYERS:
             Operator(self.http).create(player, balance="50.00")
         self.rollbacks = 0
+        self.signs: dict[str, tuple[str, list[tuple[str, Any]]]] = {}  # sign -> the body it was accepted with
 
     def teardown(self) -> None:
         self.engine.dispose()
@@ -82,36 +86,53 @@ class ClassicMachine(RuleBasedStateMachine):
             return int(agent_call(self.http, operation, **fields)["code"])
         return int(Provider(self.http).call(operation, **fields)["result"])
 
+    def claimed(self, operation: str, **fields: Any) -> bool:
+        """The signature registry, modelled: False when the sign of this body was accepted before
+        with another body (the wallet then answers 3 and nothing else happens)."""
+        body = {"agentID": AGENT, **fields}
+        sign = agent_sign(operation, body) if self.dialect == "agent" else gsp_sign(operation, body)
+        first = self.signs.setdefault(sign, (operation, sorted(body.items())))
+        return first == (operation, sorted(body.items()))
+
     def game(self) -> dict[str, Any]:
         return {"gameID": 7} if self.dialect == "agent" else {}
 
     @rule(player=st.sampled_from(PLAYERS), tx=st.sampled_from(TXS), amount=AMOUNTS, round_id=st.sampled_from("xy"))
     def withdraw(self, player: str, tx: str, amount: int, round_id: str) -> None:
         # the single GitSlotPark account: two decimals on the wire, players of at most two ("2")
+        fields = {"userID": player, "amount": f"{Decimal(amount) / 100:.2f}", "transactionID": tx, "roundID": round_id}
+        fields |= self.game()
+        if not self.claimed("Withdraw", **fields):
+            assert self.send("Withdraw", **fields) == BAD_SIGN
+            return
         key, fp = ("gitslotpark", player, tx), ("bet", amount, 0, round_id, 2)
         expected = self.model.move(key, fp, (amount, 0, 2), "2", checks=True)
-        money = f"{Decimal(amount) / 100:.2f}"
-        got = self.send("Withdraw", userID=player, amount=money, transactionID=tx, roundID=round_id, **self.game())
+        got = self.send("Withdraw", **fields)
         assert got == CODES[expected], f"Withdraw {tx}: {got}, the model {expected}"
 
     @rule(player=st.sampled_from(PLAYERS), tx=st.sampled_from(TXS), amount=AMOUNTS, round_id=st.sampled_from("xy"))
     def deposit(self, player: str, tx: str, amount: int, round_id: str) -> None:
+        fields = {"userID": player, "amount": f"{Decimal(amount) / 100:.2f}", "transactionID": tx, "roundID": round_id}
+        fields |= self.game()
+        if not self.claimed("Deposit", **fields):
+            assert self.send("Deposit", **fields) == BAD_SIGN
+            return
         key, fp = ("gitslotpark", player, tx), ("win", 0, amount, round_id, 2)
         expected = self.model.move(key, fp, (0, amount, 2), "2")
-        money = f"{Decimal(amount) / 100:.2f}"
-        got = self.send("Deposit", userID=player, amount=money, transactionID=tx, roundID=round_id, **self.game())
+        got = self.send("Deposit", **fields)
         assert got == CODES[expected], f"Deposit {tx}: {got}, the model {expected}"
 
     @rule(player=st.sampled_from(PLAYERS), tx=st.sampled_from(TXS))
     def rollback(self, player: str, tx: str) -> None:
-        expected = self.model.reverse("gitslotpark", player, [tx], named=tx)
+        fields = {"userID": player, "transactionID": tx}
         if self.dialect == "agent":  # the rollback's own id: a new one each time
             self.rollbacks += 1
-            got = self.send(
-                "RollbackTransaction", userID=player, transactionID=f"rb{self.rollbacks}", refTransactionID=tx
-            )
-        else:
-            got = self.send("RollbackTransaction", userID=player, transactionID=tx)
+            fields = {"userID": player, "transactionID": f"rb{self.rollbacks}", "refTransactionID": tx}
+        if not self.claimed("RollbackTransaction", **fields):
+            assert self.send("RollbackTransaction", **fields) == BAD_SIGN
+            return
+        expected = self.model.reverse("gitslotpark", player, [tx], named=tx)
+        got = self.send("RollbackTransaction", **fields)
         assert got == CODES[expected], f"Rollback {tx}: {got}, the model {expected}"
 
     @rule()

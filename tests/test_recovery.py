@@ -17,6 +17,9 @@ from wallet.ledger.archive import prune
 from wallet.ledger.snapshot import drain_once
 
 RETENTION = timedelta(days=120)
+#: Records the history leaves: two cashier deposits, the bet, the win, the early rollback's marker
+#: and the iGamingAce bet; plus the four provider signs they were claimed with (wallet/core/signs.py).
+RECORDS = 6 + 4
 
 
 def _lose_redis(redis_client: redis.Redis, prefix: str) -> None:
@@ -54,7 +57,7 @@ def test_restore_after_redis_loss(
     store = app.extensions["wallet"].store
     _lose_redis(redis_client, prefix)
     assert gsp.balance("p1")["result"] == 5
-    assert recovery.restore(store, engine, RETENTION) == (2, 6)
+    assert recovery.restore(store, engine, RETENTION) == (2, RECORDS)
     assert operator.balance("p1") == "91.00" and operator.balance("p2") == "20.00"
     assert gsp.withdraw("p2", "1.00", "x")["result"] == 1  # still blocked
     replay = gsp.withdraw("p1", "10.00", "t1")
@@ -74,7 +77,7 @@ def test_restore_refuses_non_empty_redis(app: Flask, engine: Engine, history: di
         recovery.restore(store, engine, RETENTION)
     result = CliRunner().invoke(main, ["restore"], obj=app)
     assert result.exit_code == 1 and "--force" in result.output
-    assert recovery.restore(store, engine, RETENTION, force=True) == (2, 6)
+    assert recovery.restore(store, engine, RETENTION, force=True) == (2, RECORDS)
 
 
 def test_restore_cli_shows_progress(
@@ -84,7 +87,7 @@ def test_restore_cli_shows_progress(
     _lose_redis(redis_client, prefix)
     result = CliRunner().invoke(main, ["restore"], obj=app)
     assert result.exit_code == 0, result.output
-    assert "restored 2 players and 6 transaction records" in result.output
+    assert f"restored 2 players and {RECORDS} transaction records" in result.output
 
 
 def test_pruned_records_answered_from_sql(
@@ -93,7 +96,7 @@ def test_pruned_records_answered_from_sql(
     """Records past retention leave Redis for the aged-id filter; a late replay or rollback is answered
     from SQL, once, and the records brought back leave again at the next pass."""
     store = app.extensions["wallet"].store
-    assert prune(store, engine, timedelta(0)) == 6
+    assert prune(store, engine, timedelta(0)) == RECORDS
     assert redis_client.hgetall(store.keys("p1").txs("gitslotpark")) == {}
     replay = gsp.withdraw("p1", "10.00", "t1")
     assert (replay["result"], replay["transactionID"]) == (0, history["bet"]["transactionID"])  # type: ignore[index]
@@ -122,7 +125,7 @@ def test_restore_rebuilds_the_aged_id_filter(
     recognised: a replay answers the first answer, a late original after a cancel is refused."""
     store = app.extensions["wallet"].store
     _lose_redis(redis_client, prefix)
-    assert recovery.restore(store, engine, timedelta(0)) == (2, 6)
+    assert recovery.restore(store, engine, timedelta(0)) == (2, RECORDS)
     assert redis_client.hgetall(store.keys("p1").txs("gitslotpark")) == {}
     replay = gsp.withdraw("p1", "10.00", "t1")
     assert (replay["result"], replay["transactionID"]) == (0, history["bet"]["transactionID"])  # type: ignore[index]

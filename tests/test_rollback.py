@@ -61,7 +61,7 @@ def test_rollback_before_original(player: str, gsp: Provider) -> None:
     """Rollback of an unknown id answers 8; the late original is then refused (9), a second rollback too."""
     assert gsp.rollback(player, "late") == {"result": 8, "message": "Transaction not found"}
     assert gsp.withdraw(player, "30.00", "late")["result"] == 9
-    assert gsp.deposit(player, "30.00", "late")["result"] == 9
+    assert gsp.deposit(player, "30.00", "late", round_id="r2")["result"] == 9  # r1: the Withdraw's sign, 3
     assert gsp.rollback(player, "late")["result"] == 9
     assert gsp.balance(player)["balance"] == 100.00
 

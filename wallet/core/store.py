@@ -54,12 +54,15 @@ SCRIPT_NAMES = tuple(
 )
 #: Scripts that may grow Redis: refused past the soft memory limit (MemoryGate), so that the
 #: worker, whose own scripts declare allow-oom, always has room to drain, prune and rotate.
-GROWING = frozenset({"betwin", "create_player", "credit", "debit", "rollback"})
+GROWING = frozenset({"betwin", "claim", "create_player", "credit", "debit", "rollback"})
 
 
-#: Scripts that read a player's account: their reply starts with the account's unit
-#: (lua/_shared.lua), added by the wrapper below so that no return site can forget it.
-ACCOUNT_SCRIPTS = frozenset({"balance", "betwin", "create_player", "credit", "debit", "rollback", "set_status"})
+#: Scripts that read a player's account, and the claim (run the way money scripts are): their
+#: reply starts with the account's unit (lua/_shared.lua; '' for none read), added by the wrapper
+#: below so that no return site can forget it.
+ACCOUNT_SCRIPTS = frozenset(
+    {"balance", "betwin", "claim", "create_player", "credit", "debit", "rollback", "set_status"}
+)
 _UNIT_FIRST = "local function main()\n{}\nend\nlocal reply = main()\ntable.insert(reply, 1, UNIT)\nreturn reply\n"
 
 

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from wallet.core import journal
+from wallet.core import journal, signs
 from wallet.core.aged import probe
 from wallet.core.money import LEGACY_UNIT, MAX_BALANCE, exponent, reduced
 from wallet.core.records import fingerprint
@@ -222,6 +222,15 @@ class Wallet:
         script_keys = [keys.account, keys.txs(provider), keys.ledger, keys.round(provider, round_id)]
         result = self._money("rollback", script_keys, args, provider, keys, probed=(0, 2))
         return _counted(result, provider, "rollback")
+
+    def claim(self, provider: str, signature: str, body: str) -> Outcome:
+        """Remember that ``signature`` signed ``body`` (wallet/core/signs.py): OK the first time,
+        DUPLICATE for the same body again, CONFLICT for another body (refuse the request)."""
+        registry = signs.registry(provider)
+        bucket, digest = signs.claim_id(signature)
+        keys = self.store.keys(bucket)
+        args = [digest, probe(registry, bucket, digest), fingerprint(body), journal.meta(registry, bucket)]
+        return self._money("claim", [keys.txs(registry), keys.ledger], args, registry, keys).outcome
 
     def _money(
         self,

@@ -20,6 +20,7 @@ from marshmallow import ValidationError
 
 from wallet import wire
 from wallet.config import GitSlotPark
+from wallet.core import signs
 from wallet.core.money import LEGACY_UNIT, exponent, format_amount, rescale
 from wallet.core.wallet import Move, Outcome, Result, Wallet
 from wallet.fastload import Loader, compile_loader
@@ -210,9 +211,17 @@ def _callback(accounts: dict[str, _Account], wallet: Wallet) -> Callable[[str], 
             return account.reply(obs, BAD_SIGN, "Invalid sign")
         if not account.amounts_ok(data):
             return account.reply(obs, *_FAILURES[Outcome.BAD_AMOUNT])
+        if operation.moves_money and not _claimed(wallet, name, data):
+            return account.reply(obs, BAD_SIGN, "Invalid sign: already accepted with another body")
         return _render(obs, operation.apply(wallet, data, account.accept), operation, account)
 
     return callback
+
+
+def _claimed(wallet: Wallet, name: str, data: dict[str, Any]) -> bool:
+    """False when this sign was accepted before with another body (a re-cut: wallet/core/signs.py)."""
+    body = signs.body_text(name, {key: value for key, value in data.items() if key != "sign"})
+    return wallet.claim(PROVIDER, data["sign"].upper(), body) is not Outcome.CONFLICT
 
 
 def _render(obs: observe.Observation, result: Result, operation: _Operation, account: _Account) -> Response:

@@ -21,6 +21,7 @@ from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
 from wallet import wire
 from wallet.config import IGamingAce
+from wallet.core import signs
 from wallet.core.money import AmountError, decimals, exponent, parse_amount
 from wallet.core.wallet import Move, Outcome, Result, Wallet
 from wallet.fastload import Loader, compile_loader
@@ -250,6 +251,13 @@ def _cancel(w: Wallet, d: dict[str, Any], a: _Account) -> Result:
     )
 
 
+def _claimed(wallet: Wallet, body: dict[str, Any]) -> bool:
+    """False when this signature was accepted before with another body (values moved between
+    keys sign the same: wallet/core/signs.py)."""
+    signature = request.headers.get("X-Request-Signature", "")
+    return wallet.claim(PROVIDER, signature, signs.body_text(str(body["command"]), body)) is not Outcome.CONFLICT
+
+
 _Apply = Callable[[Wallet, dict[str, Any], _Account], Result]
 _Command = tuple[Schema, Loader, _Apply]
 
@@ -303,6 +311,8 @@ def _callback(account: _Account, wallet: Wallet) -> Callable[[], Response]:
             data = lean_load(body)
             if data is None:
                 data = schema.load(body)
+            if apply is not _balance and not _claimed(wallet, body):
+                raise _Refused(INTEGRITY)
             result = apply(wallet, data, account)
         except _Refused as refused:
             return _reply(obs, refused.status)
