@@ -86,10 +86,12 @@ class Model:
         accept: str = "",
         checks: bool = False,
         round_key: tuple[str, str] | None = None,
+        credit: bool = False,
     ) -> Outcome:
         """A bet, win, bet-win or cashier movement; ``amounts``: bet, win and their decimals;
         ``checks``: blocked and session (iGamingAce) apply; ``round_key``: an iGamingAce bet's
-        (player, round), refused once that round was cancelled by round."""
+        (player, round), refused once that round was cancelled by round; ``credit``: a win or deposit,
+        never refused for funds (a balance below zero after a reversed win still takes it)."""
         provider, player, _ = key
         bet, win, exp = amounts
         if key in self.records:
@@ -108,7 +110,7 @@ class Model:
         bet_, win_ = in_unit(self.unit[player], bet, exp), in_unit(self.unit[player], win, exp)
         if bet_ is None or win_ is None:
             return Outcome.BAD_AMOUNT
-        if self.balance[player] - bet_ < 0:
+        if not credit and self.balance[player] - bet_ < 0:
             return Outcome.NO_FUNDS
         self.balance[player] += win_ - bet_
         self.records[key] = Record("A", win_ - bet_, fp)
@@ -202,7 +204,7 @@ class WalletMachine(RuleBasedStateMachine):
         exp = UNIT[player] if exp is None else exp
         move = Move(provider, player, tx, win=amount, round=round_id, currency=accept, exp=exp)
         fp = ("win", 0, amount, round_id, exp)
-        expected = self.model.move((provider, player, tx), fp, (0, amount, exp), accept)
+        expected = self.model.move((provider, player, tx), fp, (0, amount, exp), accept, credit=True)
         self.check(self.wallet.credit(move).outcome, expected)
 
     @rule(
@@ -285,7 +287,7 @@ class WalletMachine(RuleBasedStateMachine):
         exp = UNIT[player] if exp is None else exp
         bet, win = (0, amount) if deposit else (amount, 0)
         fp = ("deposit" if deposit else "withdrawal", bet, win, "", exp)
-        expected = self.model.move(("cashier", player, key), fp, (bet, win, exp))
+        expected = self.model.move(("cashier", player, key), fp, (bet, win, exp), credit=deposit)
         move = Move("cashier", player, key, bet=bet, win=win, exp=exp, check_blocked=False)
         result = self.wallet.credit(move, kind="deposit") if deposit else self.wallet.debit(move, kind="withdrawal")
         self.check(result.outcome, expected)

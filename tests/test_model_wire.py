@@ -118,7 +118,7 @@ class ClassicMachine(RuleBasedStateMachine):
             assert self.send("Deposit", **fields) == BAD_SIGN
             return
         key, fp = ("gitslotpark", player, tx), ("win", 0, amount, round_id, 2)
-        expected = self.model.move(key, fp, (0, amount, 2), "2")
+        expected = self.model.move(key, fp, (0, amount, 2), "2", credit=True)
         got = self.send("Deposit", **fields)
         assert got == CODES[expected], f"Deposit {tx}: {got}, the model {expected}"
 
