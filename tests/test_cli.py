@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -99,9 +100,10 @@ def test_serve_embedded_demo_and_sigterm(tmp_path: Path) -> None:
 
 
 def _serve(env: dict[str, str], call: Any) -> tuple[str, Any]:
-    """Start `wallet serve`, wait for /healthz, return (its output after SIGTERM, call(base url))."""
+    """Start `wallet serve` on the PORT it is given (as `make run` does), wait for /healthz, return
+    (its output after SIGTERM, call(base url))."""
     port = free_port()
-    with running([str(BIN / "wallet"), "serve", "--port", str(port)], env, port) as (base, proc):
+    with running([str(BIN / "wallet"), "serve"], {**env, "PORT": str(port)}, port) as (base, proc):
         answer = call(base)
     assert proc.returncode == 0, proc.output
     return proc.output, answer
@@ -115,6 +117,24 @@ def test_sign_prints_igamingace_signature(app: Flask) -> None:
     result = CliRunner().invoke(main, ["sign", body], obj=app)
     assert result.output.strip() == ace_sign({"command": "balance", "playerId": "p1", "timestamp": 1713792000})
     assert CliRunner().invoke(main, ["sign", '{"a": [1]}'], obj=app).exit_code == 1
+
+
+def test_sign_prints_gitslotpark_sign(app: Flask, operator: Operator) -> None:
+    """`wallet sign --provider gitslotpark --operation Withdraw BODY` prints the sign GitSlotPark
+    would send, which the service accepts; an unknown operation or a bad body exits 1, naming it."""
+    from tests.conftest import AGENT, gsp_sign
+
+    operator.create("p1", balance="10.00")
+    body = {"agentID": AGENT, "userID": "p1", "amount": "2.50", "transactionID": "t1", "roundID": "r1"}
+    args = ["sign", "--provider", "gitslotpark", "--operation", "Withdraw", json.dumps(body)]
+    sign = CliRunner().invoke(main, args, obj=app).output.strip()
+    assert sign == gsp_sign("Withdraw", body)
+    answer = app.test_client().post("/gitslotpark/Withdraw", json={**body, "sign": sign}).get_json()
+    assert (answer["result"], answer["balance"]) == (0, 7.50)
+    wrong = CliRunner().invoke(main, [*args[:4], "Bet", json.dumps(body)], obj=app)
+    assert wrong.exit_code == 1 and "unknown operation 'Bet'" in wrong.output
+    bad = CliRunner().invoke(main, [*args[:5], '{"agentID": "x"}'], obj=app)
+    assert bad.exit_code == 1 and "BODY:" in bad.output
 
 
 def test_migrate_and_snapshot_once(app: Flask, operator: Operator) -> None:

@@ -40,7 +40,7 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--port", default=8000, show_default=True, type=int, envvar="PORT", help="Also read from PORT.")
 def serve(host: str, port: int) -> None:
     """Serve the wallet in one process (embedded store unless REDIS_URL is set)."""
     app = cli_app()
@@ -195,18 +195,28 @@ def _sql(call: Any) -> Any:
 
 @main.command()
 @click.argument("body")
-@click.option("--account", default="", help="The IGAMINGACE_ACCOUNTS account whose token signs (default: the first).")
-def sign(body: str, account: str) -> None:
-    """Print the iGamingAce X-Request-Signature of BODY (a JSON object) with an account's API token."""
+@click.option(
+    "--provider", type=click.Choice(["igamingace", "gitslotpark"]), default="igamingace", show_default=True
+)
+@click.option("--account", default="", help="The *_ACCOUNTS account whose key signs (default: the first).")
+@click.option("--operation", default="", help="GitSlotPark: the callback (Withdraw, Deposit, ...).")
+def sign(body: str, provider: str, account: str, operation: str) -> None:
+    """Print what a provider would send to authenticate BODY (a JSON object) with one of your
+    accounts: iGamingAce's X-Request-Signature, or GitSlotPark's sign for --operation."""
+    from wallet.providers.gitslotpark.callbacks import sign_of
     from wallet.providers.igamingace.callbacks import signature_of
 
-    accounts = services_of(cli_app()).settings.igamingace
+    settings = services_of(cli_app()).settings
+    accounts = settings.igamingace if provider == "igamingace" else settings.gitslotpark
     chosen = next((a for a in accounts if not account or a.name == account.lower()), None)
     if chosen is None:
-        fail(f"--account: no iGamingAce account {account!r}" if account else "IGAMINGACE_API_TOKEN: not set")
+        fail(f"--account: no {provider} account {account!r}" if account else f"{provider}: no account configured")
         return
     try:
-        click.echo(signature_of(chosen.api_token, body.encode()))
+        if isinstance(chosen, config.GitSlotPark):
+            click.echo(sign_of(chosen, operation, body.encode()))
+        else:
+            click.echo(signature_of(chosen.api_token, body.encode()))
     except ValueError as exc:
         fail(f"BODY: {exc}")
 

@@ -176,6 +176,23 @@ def sign_input(operation: _Operation, data: dict[str, Any]) -> str:
     )
 
 
+def sign_of(config: GitSlotPark, operation: str, body: bytes) -> str:
+    """The sign a GitSlotPark account would send with ``body`` (a JSON object, its ``sign`` left
+    out) for ``operation`` in the account's dialect; ValueError naming what is wrong."""
+    account = _Account(config)
+    chosen = account.operations.get(operation)
+    if chosen is None:
+        raise ValueError(f"unknown operation {operation!r}: one of {', '.join(account.operations)}")
+    try:
+        parsed = wire.loads(body)
+        data = chosen.load({**parsed, "sign": ""} if isinstance(parsed, dict) else parsed)
+    except wire.BadJSON as exc:
+        raise ValueError("not valid JSON") from exc
+    except ValidationError as exc:
+        raise ValueError(schemas.describe(exc)) from exc
+    return account.sign(sign_input(chosen, data))
+
+
 def init_app(app: Flask, configs: tuple[GitSlotPark, ...], wallet: Wallet) -> None:
     """Serve the callbacks of the configured accounts (one URL: the body's agentID selects)."""
     view = _callback({config.agent_id: _Account(config) for config in configs}, wallet)
