@@ -1,6 +1,6 @@
 """The soak: sustained play on a Redis capped with --maxmemory, records moving out after a short
 retention, the snapshot worker running; prints Redis memory over time and the bytes per live and
-aged transaction, then the sizing table the README quotes (and writes it to bench/SOAK.md).
+aged transaction, then the sizing table docs/benchmarks.md quotes (and writes it to bench/SOAK.md).
 
     gunicorn app:app  <-- wallet simulate --play (GitSlotPark, retries, duplicates, rollbacks)
          |                                  money conservation is checked at the end

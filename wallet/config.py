@@ -19,9 +19,9 @@ DEMO_GITSLOTPARK_AGENT = "demo-agent"
 DEMO_GITSLOTPARK_SECRET = "demo-secret"
 DEMO_IGAMINGACE_TOKEN = "demo-token"
 IGAMINGACE_API_URL = "https://api.igamingace.com"
-#: Full records in Redis: covers every documented provider retry and rollback window (README).
+#: Full records in Redis: covers every documented provider retry and rollback window (docs/benchmarks.md).
 DEFAULT_RETENTION = timedelta(hours=24)
-#: How long an id that left Redis is still recognised by the aged-id filter (README: sizing).
+#: How long an id that left Redis is still recognised by the aged-id filter (docs/benchmarks.md: sizing).
 DEFAULT_AGED_HORIZON = timedelta(days=30)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 

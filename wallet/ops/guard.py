@@ -1,6 +1,6 @@
 """The Redis the wallet runs on: refuse an eviction policy that could drop money, and watch memory.
 
-Memory is bounded at every moment by two rules (README: "Redis memory is bounded at every moment"):
+Memory is bounded at every moment by two rules (docs/deploying.md: "Redis memory is bounded at every moment"):
 - money writes stop at a soft limit, SOFT_LIMIT of maxmemory on the fullest master (MemoryGate:
   callbacks answer 503 with Retry-After before touching Redis), so the snapshot worker, whose
   scripts declare allow-oom, always has room to drain, prune and rotate, and a full Redis
