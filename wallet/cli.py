@@ -195,9 +195,7 @@ def _sql(call: Any) -> Any:
 
 @main.command()
 @click.argument("body")
-@click.option(
-    "--provider", type=click.Choice(["igamingace", "gitslotpark"]), default="igamingace", show_default=True
-)
+@click.option("--provider", type=click.Choice(["igamingace", "gitslotpark"]), default="igamingace", show_default=True)
 @click.option("--account", default="", help="The *_ACCOUNTS account whose key signs (default: the first).")
 @click.option("--operation", default="", help="GitSlotPark: the callback (Withdraw, Deposit, ...).")
 def sign(body: str, provider: str, account: str, operation: str) -> None:
