@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.engine import Engine
 
 from tests.conftest import Operator, Provider, csrf_of, make_env, sign_in
-from wallet import create_app
+from wallet import create_app, providers
 from wallet.ledger.snapshot import drain_once
 
 
@@ -55,7 +55,8 @@ def test_session_cookie_scoped_to_back_office(client: FlaskClient, engine: Engin
 def test_search_and_player_page(
     app: Flask, engine: Engine, office: FlaskClient, operator: Operator, gsp: Provider
 ) -> None:
-    """Search finds players by prefix (and a brand-new one by its exact id); the page shows the ledger."""
+    """Search finds players by prefix (and a brand-new one by its exact id); the page shows the ledger
+    and a provider filter listing every registered provider."""
     operator.create("alice", balance="12.00")
     operator.create("alfred")
     gsp.withdraw("alice", "2.00", "t1", round_id="r9")
@@ -66,6 +67,9 @@ def test_search_and_player_page(
     assert "albert-new" in office.get("/backoffice/?q=albert-new").get_data(as_text=True)
     page = office.get("/backoffice/players/alice").get_data(as_text=True)
     assert "10.00 EUR" in page and "r9" in page and "-2.00" in page
+    select = page.split('name="provider"', 1)[1].split("</select>")[0]
+    offered = re.findall(r"<option[^>]*>([a-z0-9]+)</option>", select)
+    assert offered == ["any", *providers.names(), "cashier"]  # the filter lists the registry's providers
     assert "r9" not in office.get("/backoffice/players/alice?kind=deposit").get_data(as_text=True)
     assert office.get("/backoffice/players/ghost").status_code == 404
 

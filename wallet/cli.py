@@ -8,7 +8,7 @@ from typing import Any
 import click
 from gunicorn.app.base import BaseApplication
 
-from wallet import config, staff_commands
+from wallet import config, providers, staff_commands
 from wallet.commands import cli_app, fail, services_of
 from wallet.context import Services
 from wallet.core.money import format_amount
@@ -195,26 +195,20 @@ def _sql(call: Any) -> Any:
 
 @main.command()
 @click.argument("body")
-@click.option("--provider", type=click.Choice(["igamingace", "gitslotpark"]), default="igamingace", show_default=True)
+@click.option("--provider", type=click.Choice(providers.names()), default="igamingace", show_default=True)
 @click.option("--account", default="", help="The *_ACCOUNTS account whose key signs (default: the first).")
-@click.option("--operation", default="", help="GitSlotPark: the callback (Withdraw, Deposit, ...).")
+@click.option("--operation", default="", help="The callback, where the provider signs it (GitSlotPark: Withdraw...).")
 def sign(body: str, provider: str, account: str, operation: str) -> None:
     """Print what a provider would send to authenticate BODY (a JSON object) with one of your
-    accounts: iGamingAce's X-Request-Signature, or GitSlotPark's sign for --operation."""
-    from wallet.providers.gitslotpark.callbacks import sign_of
-    from wallet.providers.igamingace.callbacks import signature_of
-
-    settings = services_of(cli_app()).settings
-    accounts = settings.igamingace if provider == "igamingace" else settings.gitslotpark
+    accounts (iGamingAce: its X-Request-Signature; GitSlotPark: the sign of --operation)."""
+    chosen_provider = providers.find(provider)
+    accounts = chosen_provider.accounts(services_of(cli_app()).settings)
     chosen = next((a for a in accounts if not account or a.name == account.lower()), None)
     if chosen is None:
         fail(f"--account: no {provider} account {account!r}" if account else f"{provider}: no account configured")
         return
     try:
-        if isinstance(chosen, config.GitSlotPark):
-            click.echo(sign_of(chosen, operation, body.encode()))
-        else:
-            click.echo(signature_of(chosen.api_token, body.encode()))
+        click.echo(chosen_provider.sign(chosen, operation, body.encode()))
     except ValueError as exc:
         fail(f"BODY: {exc}")
 

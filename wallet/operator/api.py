@@ -207,10 +207,10 @@ def open_session(player: str) -> Response:
     result = services().wallet.player(player)
     if result.outcome is Outcome.NO_PLAYER:
         raise ApiError(404, "player_not_found", f"no player {player!r}")
-    accounts = services().platforms.get("igamingace", {})
-    linker = accounts.get(result.currency, accounts.get(None))  # the account of the player's currency
-    if linker is not None:
-        linker.link_player(player, result.currency)  # their sign-in hook; a failure opens no session
+    for accounts in services().platforms.values():  # each provider's sign-in hook, if it has one
+        client = accounts.get(result.currency, accounts.get(None))  # the account of the player's currency
+        if client is not None:
+            client.link_player(player, result.currency)  # a failure opens no session
     seconds = services().settings.session_seconds
     expiry = services().wallet.open_session(player, seconds)
     audit.record("session_open", "ok" if expiry else "player_not_found", player=player)

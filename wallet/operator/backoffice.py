@@ -29,6 +29,7 @@ from flask_wtf.csrf import generate_csrf, validate_csrf
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms.validators import ValidationError
 
+from wallet import providers
 from wallet.config import Settings
 from wallet.context import services
 from wallet.core.money import format_amount, shown
@@ -277,6 +278,7 @@ def player(player: str) -> Page:
         live=live,
         items=items,
         filters=filters,
+        providers=[*providers.names(), "cashier"],
         next_cursor=next_cursor,
         idempotency_key=uuid.uuid4().hex,
     )

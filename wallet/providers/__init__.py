@@ -26,6 +26,8 @@ class Provider:
     init_app: Callable[[Flask, tuple[Any, ...], Wallet], None]  # serve the accounts' callbacks
     client: Callable[[Any, requests.Session, float, Store], Any]  # an account's platform client, or None
     openapi: Callable[[Any, tuple[Any, ...]], None]  # add its callback paths to the OpenAPI document
+    sign: Callable[[Any, str, bytes], str]  # (account, operation, JSON body): what the provider would send to
+    # authenticate that body (`wallet sign`); ValueError naming what is wrong
     names_grants: bool = False  # its free-spin callbacks name the grant (else: flagged free spins only)
 
 

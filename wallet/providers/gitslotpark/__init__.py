@@ -23,4 +23,5 @@ PROVIDER = Provider(
     init_app=callbacks.init_app,
     client=_client,
     openapi=openapi.paths,
+    sign=callbacks.sign_of,
 )

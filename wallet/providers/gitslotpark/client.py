@@ -45,6 +45,9 @@ class GitSlotParkClient:
             raise PlatformRejected(PROVIDER, code, f"{reply.get('message') or 'no message'}{hint}")
         return dict(reply)
 
+    def link_player(self, player: str, currency: str) -> None:
+        """GitSlotPark has no sign-in call: nothing to tell it when a player signs in."""
+
     def open_game(self, user: str, launch: dict[str, Any]) -> str:
         """A game URL for the operator API's launch fields (gameId, language)."""
         if launch["language"] not in LANGUAGES:

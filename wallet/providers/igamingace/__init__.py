@@ -12,5 +12,6 @@ PROVIDER = Provider(
     init_app=callbacks.init_app,
     client=IGamingAceClient,
     openapi=openapi.paths,
+    sign=lambda account, operation, body: callbacks.signature_of(account.api_token, body),
     names_grants=True,
 )
