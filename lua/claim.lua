@@ -3,12 +3,12 @@ the signature is never accepted again with another body (wallet/core/signs.py: o
 one body).
 
 The registry is kept like transaction records: a signature is a record of the pseudo-provider
-'<provider>.sign', in the tx hash of a pseudo-player 'sign:<xx>' (the first two hex digits of
-its digest, which spread the registry over the shards). The record moves no money; it is
+'<provider>.sign', in the tx hash of a pseudo-player 'sign:<n>' picked by its digest among 256,
+four in each ledger shard (so the registry spreads evenly over the shards). The record moves no money; it is
 journalled as a marker entry, so the snapshot job writes it to SQL and prunes it into the
 aged-id filter after the retention like any record (and a late replay brings it back).
 
-KEYS[1]  the registry's tx hash  wallet:{sN}:tx:<provider>.sign:sign:<xx>
+KEYS[1]  the registry's tx hash  wallet:{sN}:tx:<provider>.sign:sign:<n>
 KEYS[2]  ledger stream           wallet:{sN}:ledger
 KEYS[3]  aged-id directory       wallet:{sN}:aged   'gen:bits,...' newest first (see _shared)
 KEYS[4..] its generations        wallet:{sN}:aged:<gen>, in the directory's order

@@ -15,9 +15,29 @@ import hashlib
 import json
 from typing import Any
 
-#: Hex digits of the digest naming the registry's bucket (a pseudo-player): 256 buckets, so
-#: buckets spread over the shards and each stays a small hash.
-BUCKET_DIGITS = 2
+from wallet.core.store import SHARDS, shard_of
+
+#: Buckets of the registry (pseudo-players) in each ledger shard. Each shard holding as many, the
+#: claims, their records and their aged ids spread over the shards as evenly as the digests do
+#: (the aged-id filter is sized per shard for an even share: a shard holding more would answer
+#: more false positives); 256 buckets in all, so each stays a small hash.
+SHARD_BUCKETS = 4
+
+
+def _buckets() -> tuple[str, ...]:
+    """SHARD_BUCKETS pseudo-player names per ledger shard, the first found among 'sign:0',
+    'sign:1', ... (shard_of is a CRC: stable across processes and versions)."""
+    found: dict[int, list[str]] = {shard: [] for shard in range(SHARDS)}
+    n = 0
+    while any(len(names) < SHARD_BUCKETS for names in found.values()):
+        name = f"sign:{n}"
+        if len(found[shard_of(name)]) < SHARD_BUCKETS:
+            found[shard_of(name)].append(name)
+        n += 1
+    return tuple(name for shard in range(SHARDS) for name in found[shard])
+
+
+BUCKETS = _buckets()
 
 
 def registry(provider: str) -> str:
@@ -29,7 +49,7 @@ def claim_id(signature: str) -> tuple[str, str]:
     """(bucket, record id) of a signature: a 96-bit digest, so that two signatures the wallet
     accepts never share one (24 hex digits kept per signature, whatever its length)."""
     digest = hashlib.blake2b(signature.encode("utf-8", "surrogatepass"), digest_size=12).hexdigest()
-    return f"sign:{digest[:BUCKET_DIGITS]}", digest
+    return BUCKETS[int(digest[:8], 16) % len(BUCKETS)], digest
 
 
 def body_text(operation: str, values: dict[str, Any]) -> str:
