@@ -13,14 +13,9 @@ from wallet.config import Settings
 from wallet.core.money import known_currencies
 from wallet.fields import Amount, Currency
 from wallet.ledger import history
+from wallet.openapi_parts import ERROR, json_reply
 from wallet.operator import api as operator_api
 from wallet.operator import audit, games
-from wallet.providers.igamingace import callbacks as igamingace
-
-ERROR = {
-    "description": "JSON error",
-    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
-}
 
 
 class Error(Schema):
@@ -47,13 +42,7 @@ def _amount(converter: Any, field: Any, **kwargs: Any) -> dict[str, Any]:
         return {"type": "string", "enum": known_currencies(), "example": "EUR"}
     if isinstance(field, Currency):
         return {"type": "string", "pattern": "^[A-Z][A-Z0-9]{2,9}$", "example": "EUR"}
-    if isinstance(field, igamingace.WireId):
-        return {"oneOf": [{"type": "integer"}, {"type": "string", "minLength": 1, "maxLength": 128}]}
-    return {}
-
-
-def json_reply(schema: object, status: str = "200", description: str = "OK") -> dict[str, Any]:
-    return {status: {"description": description, "content": {"application/json": {"schema": schema}}}}
+    return dict(getattr(field, "openapi", {}))  # a provider's own field type describes itself
 
 
 def build(settings: Settings) -> dict[str, Any]:

@@ -6,11 +6,11 @@ from typing import Any
 
 from apispec import APISpec
 
+from wallet.openapi_parts import ERROR, json_reply
 from wallet.providers.gitslotpark import schemas
 
 
 def paths(spec: APISpec, accounts: tuple[Any, ...]) -> None:
-    from wallet.operator.openapi import ERROR, json_reply  # imported late: that module lists the providers
 
     bodies = {
         "GetBalance": schemas.Base,

@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import replace
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
 from flask import Flask, Response, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
@@ -158,6 +158,11 @@ def _fresh(timestamp: Any, window: int) -> bool:
 class WireId(fields.Field[str]):
     """An id sent as a JSON integer (any size, digits kept exactly) or one line of 1..MAX_ID
     printable characters (wallet/fields.py one_line)."""
+
+    #: Its OpenAPI type (wallet/operator/openapi.py asks the field, so it names no provider).
+    openapi: ClassVar[dict[str, Any]] = {
+        "oneOf": [{"type": "integer"}, {"type": "string", "minLength": 1, "maxLength": MAX_ID}]
+    }
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> str:
         if isinstance(value, Token):

@@ -6,9 +6,10 @@ from typing import Any
 
 from apispec import APISpec
 
+from wallet.openapi_parts import ERROR, json_reply
+
 
 def paths(spec: APISpec, accounts: tuple[Any, ...]) -> None:
-    from wallet.operator.openapi import ERROR, json_reply  # imported late: that module lists the providers
 
     for account in accounts:
         path = f"/igamingace/{account.name}" if account.name else "/igamingace"
