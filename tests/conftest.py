@@ -42,11 +42,12 @@ REAL_DATABASE_URL = os.environ.get("DATABASE_URL")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Tests marked ``once`` start servers of their own (Redis, gunicorn, a browser, a wheel
-    build) and do not use REDIS_URL: they run in the suite's first pass only (CI runs it three times)."""
+    """Tests marked ``once`` do not use REDIS_URL (they start servers of their own: Redis,
+    gunicorn, a browser, a wheel build; or touch no store at all): they run in the suite's first
+    pass only (CI runs it three times)."""
     if REAL_REDIS_URL is None:
         return
-    skip = pytest.mark.skip(reason="starts its own servers: runs once, in the suite's first (fakeredis) pass")
+    skip = pytest.mark.skip(reason="independent of REDIS_URL: runs once, in the suite's first (fakeredis) pass")
     for item in items:
         if item.get_closest_marker("once"):
             item.add_marker(skip)

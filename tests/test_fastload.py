@@ -18,6 +18,8 @@ from wallet.fields import Amount, Currency, ExactAmount
 from wallet.providers.gitslotpark import callbacks as gitslotpark
 from wallet.providers.igamingace import callbacks as igamingace
 
+pytestmark = pytest.mark.once  # pure Python, no store: the first pass only (conftest)
+
 # Every callback the views serve: (name, schema of record, the lean loader the view uses, parser).
 CALLBACKS: list[tuple[str, Schema, Loader, Callable[[bytes], Any]]] = [
     *(
