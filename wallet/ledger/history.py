@@ -115,7 +115,7 @@ def _item(row: Any, unit: int) -> dict[str, Any]:
         "round": row["round"],
         "game": row["game"],
         "reverses": row["target"] or None,
-        "at": _utc(row["at"]).isoformat(),
+        "at": _utc(row["at"]).isoformat(timespec="microseconds"),  # fixed width: sorts as text
     }
 
 

@@ -128,7 +128,7 @@ def page(filters: dict[str, Any], limit: int, cursor: int | None) -> tuple[list[
     rows = rows[:limit]
     for row in rows:
         at = row["at"] if row["at"].tzinfo else row["at"].replace(tzinfo=UTC)  # sqlite keeps no zone
-        row["at"] = at.isoformat().replace("+00:00", "Z")
+        row["at"] = at.isoformat(timespec="microseconds").replace("+00:00", "Z")  # fixed width: sorts as text
     return rows, (str(rows[-1]["id"]) if more else None)
 
 
