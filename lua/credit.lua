@@ -17,10 +17,13 @@ ARGV[6]  ledger kind (win, deposit, adjustment)
 ARGV[7]  journal metadata, one JSON array (see _shared and wallet/journal.py)
 ARGV[8]  the caller's currency condition (see _shared): '', a digit, or a code
 ARGV[9]  exponent of ARGV[5] (converted to the account's unit, see _shared)
+ARGV[10] the bet this win pays ('' = none needed): it must be applied and not reversed, else
+         NOT_FOUND and nothing moves (Hub88: a win names its bet)
+ARGV[11] aged-id probe of ARGV[10] ('' = do not check the filter)
 
 Returns {unit, outcome, balance, ref, balance_after, currency, delta}: OK, DUPLICATE, CONFLICT,
 ROLLED_BACK, NO_PLAYER, PRUNED, STALE, CURRENCY, BAD_AMOUNT, TOO_LARGE (meanings as in debit.lua;
-TOO_LARGE here also when the balance would pass MAX_BALANCE).
+TOO_LARGE here also when the balance would pass MAX_BALANCE), NOT_FOUND (ARGV[10]'s bet is not there).
 ]]
 
 AGED = 4
@@ -31,6 +34,11 @@ if outdated then return outdated end
 local seen = replay(find_tx(KEYS[2], ARGV[2], ARGV[3]), ARGV[2], ARGV[4], acct.balance)
 if seen then return seen end
 if wrong_currency(acct, ARGV[8]) then return {'CURRENCY', fmt(acct.balance)} end
+if ARGV[10] and ARGV[10] ~= '' then
+  local bet = find_tx(KEYS[2], ARGV[10], ARGV[11])
+  if bet and bet.s == 'P' then return {'PRUNED', fmt(acct.balance), ARGV[10], bet.why} end
+  if not bet or bet.s ~= 'A' or tonumber(bet.d) > 0 then return {'NOT_FOUND', fmt(acct.balance)} end
+end
 local amount, bad = in_unit(acct, ARGV[5], ARGV[9])
 if not amount then return {bad, fmt(acct.balance)} end
 local over = past_max(acct, amount)

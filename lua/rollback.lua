@@ -5,7 +5,7 @@ balance below zero (undoing a win the player already had). A named target that w
 applied is remembered as cancelled, so an original arriving late is refused (replay() answers
 ROLLED_BACK); so is every late bet of a round cancelled by round (before its bets or after):
 the round index then holds the marker '*' and debit.lua refuses them. A cancel (ARGV[10] = '1') reverses
-bets only: a target that paid money (a win) is answered NOT_FOUND and left as it is.
+bets only: a target that paid money (a win) is answered NOT_A_BET and left as it is.
 
 KEYS[1]  account hash   wallet:{sN}:player:<player>
 KEYS[2]  tx hash        wallet:{sN}:tx:<provider>:<player>
@@ -34,6 +34,7 @@ Returns {unit, outcome, balance, ref, balance_after} (unit first: see _shared):
   DUPLICATE    the own id was seen before and its first outcome was OK
   CONFLICT     the own id was seen before with other parameters
   NOT_FOUND    nothing to reverse was ever applied (a named target is now remembered as cancelled)
+  NOT_A_BET    a cancel (ARGV[10]) named a win: nothing done
   ROLLED_BACK  everything named was already reversed or cancelled
   PRUNED       {PRUNED, balance, txid, why}: a record involved left Redis after its retention;
                the caller restores it from SQL (rehydrate.lua) and calls again
@@ -77,8 +78,8 @@ end
 
 local named = originals[1]
 if ARGV[10] == '1' and ARGV[2] ~= '' and named and named.s == 'A' and tonumber(named.d) > 0 then
-  if own ~= '' then mark(own, {s = 'X', o = 'NOT_FOUND', f = ARGV[6]}, ARGV[8]) end
-  return {'NOT_FOUND', fmt(acct.balance)}  -- a cancel names a win: wins are never cancelled
+  if own ~= '' then mark(own, {s = 'X', o = 'NOT_A_BET', f = ARGV[6]}, ARGV[8]) end
+  return {'NOT_A_BET', fmt(acct.balance)}  -- a cancel names a win: wins are never cancelled
 end
 local undone = 0
 for i, txid in ipairs(targets) do

@@ -40,9 +40,10 @@ def _buckets() -> tuple[str, ...]:
 BUCKETS = _buckets()
 
 
-def registry(provider: str) -> str:
-    """The pseudo-provider whose records are the provider's accepted signatures."""
-    return f"{provider}.sign"
+def registry(provider: str, kind: str = "sign") -> str:
+    """The pseudo-provider whose records are the provider's accepted signatures ('sign'), or the
+    provider's transaction ids where one id may name one request across all players ('tx')."""
+    return f"{provider}.{kind}"
 
 
 def claim_id(signature: str) -> tuple[str, str]:

@@ -11,6 +11,7 @@ script call touches one Redis Cluster slot and the player's ledger stream lives 
     <prefix>:aged:meta, <prefix>:aged:count    hashes: generation -> plan and times, ids written
     <prefix>:snapshot:lease                    string with a TTL: the snapshot worker draining now
     <prefix>:{s<N>}:session:<player>           string with a TTL: the open game session
+    <prefix>:{s<N>}:tokens:<player>            sorted set with a TTL: its session tokens (newest kept)
     <prefix>:{s<N>}:round:<provider>:<player>:<round>   set with a TTL: bet ids of a round
     <prefix>:{s<N>}:freespins:<player>         hash: free-spin grant id -> grant (JSON)
     <prefix>:cache:<name>, <prefix>:platform:<provider>:slots   catalogs, platform call slots
@@ -54,7 +55,7 @@ SCRIPT_NAMES = tuple(
 )
 #: Scripts that may grow Redis: refused past the soft memory limit (MemoryGate), so that the
 #: worker, whose own scripts declare allow-oom, always has room to drain, prune and rotate.
-GROWING = frozenset({"betwin", "claim", "create_player", "credit", "debit", "rollback"})
+GROWING = frozenset({"betwin", "claim", "create_player", "credit", "debit", "rollback", "session"})
 
 
 #: Scripts that read a player's account, and the claim (run the way money scripts are): their
@@ -109,6 +110,10 @@ class PlayerKeys:
     @property
     def session(self) -> str:
         return f"{self.tag}:session:{self.player}"
+
+    @property
+    def tokens(self) -> str:
+        return f"{self.tag}:tokens:{self.player}"
 
     @property
     def ledger(self) -> str:

@@ -7,7 +7,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from wallet.core import journal, signs
+from wallet.core import journal, signs, tokens
 from wallet.core.aged import probe
 from wallet.core.money import LEGACY_UNIT, MAX_BALANCE, exponent, reduced
 from wallet.core.records import fingerprint
@@ -34,6 +34,7 @@ class Outcome(enum.StrEnum):
     TOO_LARGE = "TOO_LARGE"  # past the per-request limit, or the balance would pass MAX_BALANCE
     NO_FUNDS = "NO_FUNDS"
     NOT_FOUND = "NOT_FOUND"  # reversal of a transaction never applied (now remembered as cancelled)
+    NOT_A_BET = "NOT_A_BET"  # a cancel (bets only) named a win: nothing done
     ROLLED_BACK = "ROLLED_BACK"  # already reversed, or cancelled before it arrived
     PRUNED = "PRUNED"  # internal: a record left Redis after its retention (restored from SQL)
 
@@ -154,15 +155,19 @@ class Wallet:
         script_keys = [*_money_keys(keys, move), keys.round(move.provider, move.round)]
         return _counted(self._money("debit", script_keys, args, move.provider, keys), move.provider, kind)
 
-    def credit(self, move: Move, kind: str = "win") -> Result:
-        """Pay move.win; never refused for funds, status or session."""
+    def credit(self, move: Move, kind: str = "win", pays: str = "") -> Result:
+        """Pay move.win; never refused for funds, status or session. ``pays``: the bet this win
+        pays, which must be applied and not reversed (NOT_FOUND otherwise; '' = none needed)."""
         keys = self.store.keys(move.player)
         (amount,), exp = reduced((move.win,), move.exp)
         if amount > MAX_BALANCE:
             return Result(Outcome.TOO_LARGE)
         meta = move.meta()
         args = [move.tx, move.probe(), move.fingerprint(kind), amount, kind, meta, move.currency, exp]
-        result = self._money("credit", _money_keys(keys, move)[:3], args, move.provider, keys)
+        if pays:
+            args += [pays, probe(move.provider, move.player, pays)]
+        script_keys = _money_keys(keys, move)[:3]
+        result = self._money("credit", script_keys, args, move.provider, keys, probed=(0, 8))
         return _counted(result, move.provider, kind)
 
     def bet_win(self, move: Move) -> Result:
@@ -223,10 +228,11 @@ class Wallet:
         result = self._money("rollback", script_keys, args, provider, keys, probed=(0, 2))
         return _counted(result, provider, "rollback")
 
-    def claim(self, provider: str, signature: str, body: str) -> Outcome:
+    def claim(self, provider: str, signature: str, body: str, kind: str = "sign") -> Outcome:
         """Remember that ``signature`` signed ``body`` (wallet/core/signs.py): OK the first time,
-        DUPLICATE for the same body again, CONFLICT for another body (refuse the request)."""
-        registry = signs.registry(provider)
+        DUPLICATE for the same body again, CONFLICT for another body (refuse the request).
+        ``kind`` names the registry: 'sign', or 'tx' for a provider's global transaction ids."""
+        registry = signs.registry(provider, kind)
         bucket, digest = signs.claim_id(signature)
         keys = self.store.keys(bucket)
         args = [digest, probe(registry, bucket, digest), fingerprint(body), journal.meta(registry, bucket)]
@@ -285,17 +291,25 @@ class Wallet:
         self.store.run("rehydrate", [keys.txs(provider)], [tx, record])
         return True
 
-    def open_session(self, player: str, seconds: int) -> int | None:
-        """Open (or renew) the player's game session; its expiry in unix ms, None for no such player."""
-        return self._session(player, seconds * 1000)
+    def open_session(self, player: str, seconds: int, token: str = "") -> int | None:
+        """Open (or renew) the player's game session, issuing ``token`` with it (wallet/core/tokens.py);
+        its expiry in unix ms, None for no such player."""
+        return self._session(player, seconds * 1000, tokens.digest(token) if token else "")
 
     def close_session(self, player: str) -> bool:
-        """Close the player's game session; False for no such player."""
-        return self._session(player, 0) is not None
+        """Close the player's game session, ending its tokens; False for no such player."""
+        return self._session(player, 0, "") is not None
 
-    def _session(self, player: str, lifetime_ms: int) -> int | None:
+    def check_token(self, player: str, token: str) -> Outcome:
+        """OK while ``token`` was issued to ``player`` in their open session; NOT_FOUND for a token
+        never issued to them (or long forgotten); NO_SESSION when its session has ended."""
         keys = self.store.keys(player)
-        reply = self.store.run("session", [keys.account, keys.session], [lifetime_ms, _now_ms()])
+        return Outcome(self.store.run("token", [keys.tokens, keys.session], [tokens.digest(token)])[0])
+
+    def _session(self, player: str, lifetime_ms: int, digest: str) -> int | None:
+        keys = self.store.keys(player)
+        args = [lifetime_ms, _now_ms(), digest, tokens.KEPT, tokens.GRACE_SECONDS * 1000]
+        reply = self.store.run("session", [keys.account, keys.session, keys.tokens], args)
         return int(reply[1]) if reply[0] == Outcome.OK else None
 
 

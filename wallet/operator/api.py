@@ -16,6 +16,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from wallet import wire
 from wallet.context import services
+from wallet.core import tokens
 from wallet.core.money import MAX_BALANCE, AmountError, exponent, format_amount, parse_amount, shown
 from wallet.core.wallet import Move, Outcome, Result
 from wallet.fields import MAX_REASON, Currency, ExactAmount, OneLine, describe, one_line
@@ -211,12 +212,13 @@ def open_session(player: str) -> Response:
         client = accounts.get(result.currency, accounts.get(None))  # the account of the player's currency
         if client is not None:
             client.link_player(player, result.currency)  # a failure opens no session
-    seconds = services().settings.session_seconds
-    expiry = services().wallet.open_session(player, seconds)
+    seconds, token = services().settings.session_seconds, tokens.new()
+    expiry = services().wallet.open_session(player, seconds, token)
     audit.record("session_open", "ok" if expiry else "player_not_found", player=player)
     if expiry is None:
         raise ApiError(404, "player_not_found", f"no player {player!r}")
-    return wire.json_response({"player": player, "expires_in": seconds, "expires_at_ms": expiry}, 201)
+    reply = {"player": player, "expires_in": seconds, "expires_at_ms": expiry, "token": token}
+    return wire.json_response(reply, 201)
 
 
 @bp.delete("/players/<player>/sessions")
