@@ -1,4 +1,4 @@
-"""Real HTTP servers on loopback that speak GitSlotPark's and iGamingAce's platform APIs, for tests.
+"""Real HTTP servers on loopback that speak GitSlotPark's, iGamingAce's and Hub88's platform APIs, for tests.
 
 Each checks credentials and signatures as the provider would, counts calls and calls in flight,
 and can be switched to misbehave: ``mode`` = ok | reject | slow | malformed | error500 | busy.
@@ -19,8 +19,9 @@ from typing import Any
 class FakePlatform:
     """A provider's platform API on 127.0.0.1, in a background thread."""
 
-    def __init__(self, routes: Any) -> None:
+    def __init__(self, routes: Any, raw_bodies: bool = False) -> None:
         self.routes, self.mode, self.busy_left, self.delay = routes, "ok", 0, 0.0
+        self.raw_bodies = raw_bodies  # routes get the body's bytes (to verify a signature over them)
         self.calls: list[tuple[str, str, Any, dict[str, str]]] = []
         self.in_flight = self.max_in_flight = 0
         self.lock = threading.Lock()
@@ -49,7 +50,8 @@ class FakePlatform:
 
             def _serve(self, method: str) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                body = json.loads(self.rfile.read(length)) if length else None
+                raw = self.rfile.read(length) if length else b""
+                body = raw if fake.raw_bodies else json.loads(raw) if raw else None
                 with fake.lock:
                     fake.calls.append((method, self.path, body, dict(self.headers)))
                     fake.in_flight += 1
@@ -150,3 +152,37 @@ def igamingace(token: str) -> FakePlatform:
         return 404, {"success": False, "message": "not found"}
 
     return FakePlatform(routes)
+
+
+def hub88(operator_key: Any, operator_id: int) -> FakePlatform:
+    """Hub88's Games API: POST bodies signed with the operator's key (X-Hub88-Signature over the
+    raw bytes), errors as ``{"error": ...}`` with a 4xx status."""
+    from wallet.providers.hub88 import signature
+
+    def routes(fake: FakePlatform, method: str, path: str, raw: bytes, headers: Any) -> tuple[int, Any]:
+        if not signature.valid(operator_key.public_key(), raw, headers.get(signature.HEADER, "")):
+            return 401, {"error": "Request signature is invalid"}
+        body = json.loads(raw)
+        if body.get("operator_id") != operator_id:
+            return 404, {"error": "operator_id does not correspond to any existing Operator"}
+        if fake.mode == "reject":
+            return 403, {"error": "The game isn't enabled for the Operator"}
+        n = next(fake.ids)
+        if path == "/operator/generic/v2/game/url":
+            missing = [f for f in ("user", "token", "game_code", "currency", "country", "platform") if f not in body]
+            if missing:
+                return 400, {"error": f"missing {missing}"}
+            return 200, {"url": f"https://hub88.example/play/{body['game_code']}?token={body['token']}&n={n}"}
+        if path == "/operator/generic/v2/game/list":
+            game = {
+                "game_code": "clt_dragonrising",
+                "name": "Dragon Rising",
+                "category": "Video Slots",
+                "product": "Caleta",
+                "enabled": True,
+                "url_thumb": "https://x/1.png",
+            }
+            return 200, [game]
+        return 404, {"error": "The resource requested wasn't found"}
+
+    return FakePlatform(routes, raw_bodies=True)

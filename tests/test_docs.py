@@ -21,8 +21,11 @@ def _anchors(page: Path) -> set[str]:
 
 
 def test_every_variable_is_in_the_configuration_table() -> None:
-    """Each environment variable wallet/config.py reads is named in docs/configuration.md."""
-    names = set(re.findall(r'"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)"', (ROOT / "wallet" / "config.py").read_text()))
+    """Each environment variable wallet/config.py or a provider's settings module reads is named in
+    docs/configuration.md."""
+    sources = [ROOT / "wallet" / "config.py", *(ROOT / "wallet" / "providers").glob("*/settings.py")]
+    text = "".join(path.read_text() for path in sources)
+    names = set(re.findall(r'"([A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+)(?:\{suffix\})?"', text.replace('f"', '"')))
     documented = (ROOT / "docs" / "configuration.md").read_text()
     assert len(names) > 25
     assert sorted(n for n in names if f"`{n}" not in documented) == []

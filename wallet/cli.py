@@ -92,14 +92,10 @@ def _banner(settings: config.Settings, host: str, port: int) -> None:
         click.echo(f"  operator API key        {settings.operator_api_key}")
     if not settings.embedded:
         return
-    for gsp in settings.gitslotpark:  # the embedded mode's demo credentials, made to be shown
-        click.echo(f"  GitSlotPark agentID     {gsp.agent_id}")
-        click.echo(f"  GitSlotPark secret key  {gsp.secret_key}")
-        click.echo(f"  GitSlotPark callbacks   http://{host}:{port}/gitslotpark/<operation>")
-    for ace in settings.igamingace:
-        click.echo(f"  iGamingAce API token    {ace.api_token}")
-        path = f"/igamingace/{ace.name}" if ace.name else "/igamingace"
-        click.echo(f"  iGamingAce callback     http://{host}:{port}{path}")
+    for provider in providers.registry():  # the embedded mode's demo credentials, made to be shown
+        for account in provider.accounts(settings):
+            for label, value in provider.banner(account, f"http://{host}:{port}"):
+                click.echo(f"  {label:<22}  {value}")
 
 
 @main.command()
@@ -200,7 +196,8 @@ def _sql(call: Any) -> Any:
 @click.option("--operation", default="", help="The callback, where the provider signs it (GitSlotPark: Withdraw...).")
 def sign(body: str, provider: str, account: str, operation: str) -> None:
     """Print what a provider would send to authenticate BODY (a JSON object) with one of your
-    accounts (iGamingAce: its X-Request-Signature; GitSlotPark: the sign of --operation)."""
+    accounts (iGamingAce: its X-Request-Signature; GitSlotPark: the sign of --operation; Hub88:
+    its X-Hub88-Signature, with the demo key or HUB88_SIMULATOR_KEY)."""
     chosen_provider = providers.find(provider)
     accounts = chosen_provider.accounts(services_of(cli_app()).settings)
     chosen = next((a for a in accounts if not account or a.name == account.lower()), None)

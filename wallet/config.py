@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from wallet.core import money
 from wallet.errors import ConfigError
@@ -79,6 +80,8 @@ class Settings:
     require_2fa: bool = False  # WALLET_REQUIRE_2FA: admins must sign in to the back office with TOTP
     backoffice_idle: int = 900  # seconds of inactivity after which a back-office session ends
     redis_soft_limit: int = 80  # WALLET_REDIS_SOFT_LIMIT: % of maxmemory where money writes stop
+    accounts: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)  # accounts of providers that read
+    # their own settings (wallet/providers/base.py), by provider name
 
     @property
     def embedded(self) -> bool:
@@ -89,20 +92,21 @@ class Settings:
 def load(env: Mapping[str, str] | None = None) -> Settings:
     """Settings from ``env`` (default: the process environment); ConfigError names a bad one."""
     env = os.environ if env is None else env
-    redis_url = _get(env, "REDIS_URL")
+    redis_url = setting(env, "REDIS_URL")
     if redis_url is not None and not redis_url.startswith(("redis://", "rediss://", "unix://")):
         raise ConfigError("REDIS_URL: must start with redis://, rediss:// or unix://")
     embedded = redis_url is None
-    operator_key = _get(env, "OPERATOR_API_KEY") or (DEMO_OPERATOR_KEY if embedded else None)
+    operator_key = setting(env, "OPERATOR_API_KEY") or (DEMO_OPERATOR_KEY if embedded else None)
     if operator_key is None:
         raise ConfigError("OPERATOR_API_KEY: required when REDIS_URL is set")
     if len(operator_key) < 16 and not embedded:
         raise ConfigError("OPERATOR_API_KEY: must be at least 16 characters")
-    prefix = _get(env, "WALLET_KEY_PREFIX") or "wallet"
+    prefix = setting(env, "WALLET_KEY_PREFIX") or "wallet"
     if not prefix.replace("-", "").replace("_", "").isalnum():
         raise ConfigError("WALLET_KEY_PREFIX: letters, digits, '-' and '_' only")
     currencies = _currencies(env)
     money.configure(currencies)  # before the accounts: their currencies must be known
+    accounts = _declared_accounts(env, embedded)
     return Settings(
         redis_url=redis_url,
         operator_api_key=operator_key,
@@ -112,15 +116,16 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         session_seconds=_seconds(env, "WALLET_SESSION_SECONDS", 8 * 3600, minimum=1),
         database_url=_database_url(env, embedded),
         retention=_retention(env),
-        aged_horizon=_duration(env, "WALLET_AGED_HORIZON", DEFAULT_AGED_HORIZON, minimum=timedelta(minutes=3)),
+        aged_horizon=_aged_horizon(env, accounts),
         trusted_proxies=_seconds(env, "TRUSTED_PROXIES", 0, minimum=0),
         log_format=_choice(env, "LOG_FORMAT", ("json", "text")),
-        metrics_allow=_networks(env, "METRICS_ALLOW"),
+        metrics_allow=networks(env, "METRICS_ALLOW"),
         platform_timeout=_seconds(env, "PLATFORM_API_TIMEOUT", 5, minimum=1),
         catalog_refresh=_seconds(env, "GAME_CATALOG_REFRESH", 3600, minimum=1),
         currencies=currencies,
         require_2fa=_flag(env, "WALLET_REQUIRE_2FA"),
         redis_soft_limit=_percent(env, "WALLET_REDIS_SOFT_LIMIT", 80),
+        accounts=accounts,
         backoffice_idle=int(
             _duration(
                 env, "WALLET_BACKOFFICE_IDLE", timedelta(minutes=15), minimum=timedelta(minutes=1)
@@ -129,18 +134,46 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
     )
 
 
-def provider_accounts(env: Mapping[str, str] | None = None) -> dict[str, tuple[GitSlotPark | IGamingAce, ...]]:
+def provider_accounts(env: Mapping[str, str] | None = None) -> dict[str, tuple[Any, ...]]:
     """Each provider's accounts as the service reads them (the demo ones when none are set): for tools."""
     env = os.environ if env is None else env
     money.configure(_currencies(env))
-    return {"gitslotpark": _gitslotpark(env, True), "igamingace": _igamingace(env, True)}
+    return {
+        "gitslotpark": _gitslotpark(env, True),
+        "igamingace": _igamingace(env, True),
+        **_declared_accounts(env, True),
+    }
+
+
+def _declared_accounts(env: Mapping[str, str], embedded: bool) -> dict[str, tuple[Any, ...]]:
+    """The accounts of each provider that reads its own settings (its ``settings`` in the registry)."""
+    from wallet import providers  # late: a provider's settings module uses this module's helpers
+
+    return {p.name: p.settings(env, embedded) for p in providers.registry() if p.settings is not None}
+
+
+def _aged_horizon(env: Mapping[str, str], accounts: Mapping[str, tuple[Any, ...]]) -> timedelta:
+    """WALLET_AGED_HORIZON, at least as long as any configured provider must recognise its ids
+    (Hub88: 4 months); unset, the longest of those and DEFAULT_AGED_HORIZON."""
+    from wallet import providers
+
+    needs = {p.name: p.id_horizon for p in providers.registry() if accounts.get(p.name) and p.id_horizon}
+    least = max(needs.values(), default=timedelta(0))
+    horizon = _duration(env, "WALLET_AGED_HORIZON", max(DEFAULT_AGED_HORIZON, least), minimum=timedelta(minutes=3))
+    if horizon < least:
+        name = max(needs, key=lambda n: needs[n])
+        raise ConfigError(
+            f"WALLET_AGED_HORIZON: {name} needs its transaction ids recognised for {needs[name].days}d; "
+            f"set at least {needs[name].days}d, or leave it unset"
+        )
+    return horizon
 
 
 def _database_url(env: Mapping[str, str], embedded: bool) -> str:
     """DATABASE_URL; the embedded mode's file under ./var/ when unset. With REDIS_URL set it is
     required: on a PaaS a file database lives on the dyno's own disk and is gone at the next
     restart, after the worker has trimmed Redis. A file database then needs an explicit opt-in."""
-    url = _get(env, "DATABASE_URL")
+    url = setting(env, "DATABASE_URL")
     if url is None and not embedded:
         raise ConfigError(
             "DATABASE_URL: required when REDIS_URL is set (the durable ledger); "
@@ -160,15 +193,15 @@ def _database_url(env: Mapping[str, str], embedded: bool) -> str:
 
 def _gitslotpark(env: Mapping[str, str], embedded: bool) -> tuple[GitSlotPark, ...]:
     """The accounts of GITSLOTPARK_ACCOUNTS, else the single account of the plain variables."""
-    named = _accounts(env, "GITSLOTPARK_ACCOUNTS", ("GITSLOTPARK_AGENT_ID", "GITSLOTPARK_SECRET_KEY"))
+    named = named_accounts(env, "GITSLOTPARK_ACCOUNTS", ("GITSLOTPARK_AGENT_ID", "GITSLOTPARK_SECRET_KEY"))
     if named:
         accounts = tuple(_gitslotpark_account(env, name, currency) for name, currency in named)
         agents = [a.agent_id for a in accounts]
         if len(set(agents)) < len(agents):
             raise ConfigError("GITSLOTPARK_ACCOUNTS: two accounts share an agent id (it selects the account)")
         return accounts
-    agent = _get(env, "GITSLOTPARK_AGENT_ID")
-    secret = _get(env, "GITSLOTPARK_SECRET_KEY")
+    agent = setting(env, "GITSLOTPARK_AGENT_ID")
+    secret = setting(env, "GITSLOTPARK_SECRET_KEY")
     if embedded and agent is None and secret is None:
         agent, secret = DEMO_GITSLOTPARK_AGENT, DEMO_GITSLOTPARK_SECRET
     if agent is None or secret is None:
@@ -182,20 +215,20 @@ def _gitslotpark_account(
     suffix = f"_{name.upper()}" if name else ""
     if currency is not None and (money.exponent(currency) or 0) > 2:
         raise ConfigError(f"GITSLOTPARK_ACCOUNTS: {currency} has more than 2 decimals; GitSlotPark's wire has 2")
-    duplicate = _get(env, "GITSLOTPARK_DUPLICATE_RESULT") or "0"
+    duplicate = setting(env, "GITSLOTPARK_DUPLICATE_RESULT") or "0"
     if duplicate not in ("0", "11"):
         raise ConfigError("GITSLOTPARK_DUPLICATE_RESULT: must be 0 or 11")
-    dialect = _get(env, "GITSLOTPARK_DIALECT") or "classic"
+    dialect = setting(env, "GITSLOTPARK_DIALECT") or "classic"
     if dialect not in ("classic", "agent"):
         raise ConfigError("GITSLOTPARK_DIALECT: must be classic or agent")
     return GitSlotPark(
-        agent_id=agent or _required(env, f"GITSLOTPARK_AGENT_ID{suffix}"),
-        secret_key=secret or _required(env, f"GITSLOTPARK_SECRET_KEY{suffix}"),
-        api_token=_get(env, f"GITSLOTPARK_API_TOKEN{suffix}"),
-        api_url=_url(env, f"GITSLOTPARK_API_URL{suffix}"),
+        agent_id=agent or required(env, f"GITSLOTPARK_AGENT_ID{suffix}"),
+        secret_key=secret or required(env, f"GITSLOTPARK_SECRET_KEY{suffix}"),
+        api_token=setting(env, f"GITSLOTPARK_API_TOKEN{suffix}"),
+        api_url=url_setting(env, f"GITSLOTPARK_API_URL{suffix}"),
         duplicate_result=int(duplicate),
         dialect=dialect,
-        sources=_networks(env, "GITSLOTPARK_ALLOWED_SOURCES"),
+        sources=networks(env, "GITSLOTPARK_ALLOWED_SOURCES"),
         name=name,
         currency=currency,
     )
@@ -203,10 +236,10 @@ def _gitslotpark_account(
 
 def _igamingace(env: Mapping[str, str], embedded: bool) -> tuple[IGamingAce, ...]:
     """The accounts of IGAMINGACE_ACCOUNTS, else the single account of IGAMINGACE_API_TOKEN."""
-    named = _accounts(env, "IGAMINGACE_ACCOUNTS", ("IGAMINGACE_API_TOKEN",))
+    named = named_accounts(env, "IGAMINGACE_ACCOUNTS", ("IGAMINGACE_API_TOKEN",))
     if named:
         return tuple(_igamingace_account(env, name, currency) for name, currency in named)
-    token = _get(env, "IGAMINGACE_API_TOKEN") or (DEMO_IGAMINGACE_TOKEN if embedded else None)
+    token = setting(env, "IGAMINGACE_API_TOKEN") or (DEMO_IGAMINGACE_TOKEN if embedded else None)
     return () if token is None else (_igamingace_account(env, "", None, token),)
 
 
@@ -215,26 +248,28 @@ def _igamingace_account(
 ) -> IGamingAce:
     suffix = f"_{name.upper()}" if name else ""
     return IGamingAce(
-        api_token=token or _required(env, f"IGAMINGACE_API_TOKEN{suffix}"),
-        api_url=_url(env, f"IGAMINGACE_API_URL{suffix}") or _url(env, "IGAMINGACE_API_URL") or IGAMINGACE_API_URL,
+        api_token=token or required(env, f"IGAMINGACE_API_TOKEN{suffix}"),
+        api_url=url_setting(env, f"IGAMINGACE_API_URL{suffix}")
+        or url_setting(env, "IGAMINGACE_API_URL")
+        or IGAMINGACE_API_URL,
         replay_window=_seconds(env, "IGAMINGACE_REPLAY_WINDOW", 300, minimum=0),
         player_link_path=_path(env, "IGAMINGACE_PLAYER_LINK_PATH"),
         bonus_path=_path(env, "IGAMINGACE_BONUS_PATH"),
         bonus_status_path=_path(env, "IGAMINGACE_BONUS_STATUS_PATH"),
         max_concurrent_calls=_seconds(env, "IGAMINGACE_MAX_CONCURRENT_CALLS", 50, minimum=1),
-        sources=_networks(env, "IGAMINGACE_ALLOWED_SOURCES"),
+        sources=networks(env, "IGAMINGACE_ALLOWED_SOURCES"),
         name=name,
         currency=currency,
     )
 
 
-def _accounts(env: Mapping[str, str], name: str, single: tuple[str, ...]) -> list[tuple[str, str]]:
+def named_accounts(env: Mapping[str, str], name: str, single: tuple[str, ...]) -> list[tuple[str, str]]:
     """``name:CURRENCY,...`` pairs: names of letters, digits and '_' (each once), one account per
     known currency; [] when unset. The single-account variables may not be set as well."""
-    text = _get(env, name)
+    text = setting(env, name)
     if text is None:
         return []
-    if clash := [var for var in single if _get(env, var) is not None]:
+    if clash := [var for var in single if setting(env, var) is not None]:
         raise ConfigError(f"{name}: set either it or {clash[0]}, not both")
     pairs = [tuple(part.strip().split(":")) for part in text.split(",") if part.strip()]
     for pair in pairs:
@@ -251,7 +286,7 @@ def _accounts(env: Mapping[str, str], name: str, single: tuple[str, ...]) -> lis
 def _currencies(env: Mapping[str, str]) -> dict[str, int]:
     """WALLET_CURRENCIES: ``CODE:decimals,...`` (BTC:8,USDT:6)."""
     found: dict[str, int] = {}
-    for part in (_get(env, "WALLET_CURRENCIES") or "").split(","):
+    for part in (setting(env, "WALLET_CURRENCIES") or "").split(","):
         code, _, digits = part.strip().partition(":")
         if not part.strip():
             continue
@@ -264,8 +299,8 @@ def _currencies(env: Mapping[str, str]) -> dict[str, int]:
     return found
 
 
-def _required(env: Mapping[str, str], name: str) -> str:
-    value = _get(env, name)
+def required(env: Mapping[str, str], name: str) -> str:
+    value = setting(env, name)
     if value is None:
         raise ConfigError(f"{name}: required by its account")
     return value
@@ -273,14 +308,14 @@ def _required(env: Mapping[str, str], name: str) -> str:
 
 def _retention(env: Mapping[str, str]) -> timedelta:
     """WALLET_RETENTION, or the older WALLET_RETENTION_DAYS (a whole number of days) as an alias."""
-    if _get(env, "WALLET_RETENTION") is None and _get(env, "WALLET_RETENTION_DAYS") is not None:
+    if setting(env, "WALLET_RETENTION") is None and setting(env, "WALLET_RETENTION_DAYS") is not None:
         return timedelta(days=_seconds(env, "WALLET_RETENTION_DAYS", 1, minimum=0))
     return _duration(env, "WALLET_RETENTION", DEFAULT_RETENTION, minimum=timedelta(0))
 
 
 def _duration(env: Mapping[str, str], name: str, default: timedelta, minimum: timedelta) -> timedelta:
     """A duration such as 30s, 15m, 48h or 7d (a bare number is seconds)."""
-    text = _get(env, name)
+    text = setting(env, name)
     if text is None:
         return default
     found = re.fullmatch(r"(\d+)([smhd]?)", text)
@@ -291,36 +326,38 @@ def _duration(env: Mapping[str, str], name: str, default: timedelta, minimum: ti
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:
-    value = (_get(env, name) or "0").lower()
+    value = (setting(env, name) or "0").lower()
     if value not in ("0", "1", "true", "false", "yes", "no"):
         raise ConfigError(f"{name}: must be 1 or 0")
     return value in ("1", "true", "yes")
 
 
 def _choice(env: Mapping[str, str], name: str, options: tuple[str, ...]) -> str | None:
-    value = _get(env, name)
+    value = setting(env, name)
     if value is not None and value not in options:
         raise ConfigError(f"{name}: one of {', '.join(options)}")
     return value
 
 
-def _networks(env: Mapping[str, str], name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+def networks(env: Mapping[str, str], name: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
     """Comma-separated addresses or CIDR ranges."""
     try:
-        return tuple(ipaddress.ip_network(part.strip()) for part in (_get(env, name) or "").split(",") if part.strip())
+        return tuple(
+            ipaddress.ip_network(part.strip()) for part in (setting(env, name) or "").split(",") if part.strip()
+        )
     except ValueError as exc:
         raise ConfigError(f"{name}: {exc}") from exc
 
 
-def _url(env: Mapping[str, str], name: str) -> str | None:
-    url = _get(env, name)
+def url_setting(env: Mapping[str, str], name: str) -> str | None:
+    url = setting(env, name)
     if url is not None and not url.startswith(("https://", "http://")):
         raise ConfigError(f"{name}: must be an http(s):// URL")
     return None if url is None else url.rstrip("/")
 
 
 def _path(env: Mapping[str, str], name: str) -> str | None:
-    path = _get(env, name)
+    path = setting(env, name)
     if path is not None and not path.startswith("/"):
         raise ConfigError(f"{name}: must be a path starting with /, like /v1/player/link")
     return path
@@ -328,7 +365,7 @@ def _path(env: Mapping[str, str], name: str) -> str | None:
 
 def _seconds(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
     """A whole number setting (seconds or days, as its name says) of at least ``minimum``."""
-    text = _get(env, name)
+    text = setting(env, name)
     if text is None:
         return default
     if not text.isdigit() or int(text) < minimum:
@@ -344,6 +381,7 @@ def _percent(env: Mapping[str, str], name: str, default: int) -> int:
     return value
 
 
-def _get(env: Mapping[str, str], name: str) -> str | None:
+def setting(env: Mapping[str, str], name: str) -> str | None:
+    """The variable ``name`` stripped; None when unset or blank."""
     value = env.get(name, "").strip()
     return value or None

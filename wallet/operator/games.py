@@ -13,12 +13,13 @@ from marshmallow import Schema, fields, validate
 
 from wallet import wire
 from wallet.context import services
+from wallet.core import tokens
 from wallet.core.wallet import Outcome
 from wallet.fields import Currency, ascii_text
 from wallet.ledger.db import ledger_entries as le
 from wallet.operator import api as operator_api
 from wallet.operator import audit
-from wallet.providers import find, names
+from wallet.providers import find, names, registry
 from wallet.providers.platform import BadLaunch, PlatformError
 
 bp = Blueprint("games", __name__)
@@ -27,13 +28,24 @@ operator_api.bp.register_blueprint(bp)  # under /api/v1, behind the operator key
 PROVIDERS = names()
 
 
-class Launch(operator_api.Strict):
+class _LaunchBase(operator_api.Strict):
     provider = fields.String(required=True, validate=validate.OneOf(PROVIDERS))
     game_id = fields.String(data_key="gameId", required=True, validate=validate.Length(1, 128))
     language = fields.String(load_default="en", validate=validate.Length(2, 5))
     return_url = fields.Url(data_key="returnUrl", load_default="", require_tld=False)
-    provider_id = fields.String(data_key="providerId", load_default=None)  # iGamingAce's game provider
-    is_streamer = fields.Boolean(data_key="isStreamer", load_default=False, truthy={True}, falsy={False})
+
+
+def _launch_schema() -> type[Schema]:
+    """The launch body: the common fields and each provider's own (Provider.launch_fields)."""
+    declared: dict[str, Any] = {}
+    for provider in registry():
+        for name, field in provider.launch_fields.items():
+            assert name not in declared and name not in _LaunchBase._declared_fields, f"launch field {name} twice"
+            declared[name] = field
+    return type("Launch", (_LaunchBase,), declared)
+
+
+Launch = _launch_schema()
 
 
 class Grant(operator_api.Strict):
@@ -98,12 +110,13 @@ def launch(player: str) -> Response:
     data = operator_api.load_body(_launch)
     currency = _active_player(player)
     detail = f"{data['provider']} game {ascii_text(data['game_id'], 128)}"
+    data = {**data, "token": tokens.new(), "currency": currency}  # the session's token, valid once it opens
     try:
         url = _audited("launch", player, detail, lambda: client(data["provider"], currency).open_game(player, data))
     except BadLaunch as exc:
         raise operator_api.ApiError(422, "invalid_fields", str(exc)) from exc
     seconds = services().settings.session_seconds
-    services().wallet.open_session(player, seconds)
+    services().wallet.open_session(player, seconds, data["token"])
     return wire.json_response({"url": url, "provider": data["provider"], "session_expires_in": seconds})
 
 

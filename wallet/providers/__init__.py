@@ -5,12 +5,14 @@ Adding a provider is one folder exposing a ``PROVIDER`` and one line in ``REGIST
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
 from typing import Any
 
 import requests
 from flask import Flask
+from marshmallow.fields import Field
 
 from wallet.config import Settings
 from wallet.core.store import Store
@@ -28,7 +30,16 @@ class Provider:
     openapi: Callable[[Any, tuple[Any, ...]], None]  # add its callback paths to the OpenAPI document
     sign: Callable[[Any, str, bytes], str]  # (account, operation, JSON body): what the provider would send to
     # authenticate that body (`wallet sign`); ValueError naming what is wrong
+    banner: Callable[[Any, str], list[tuple[str, str]]]  # (account, base URL): what `wallet serve` shows of a
+    # demo account, as (label, value) lines
     names_grants: bool = False  # its free-spin callbacks name the grant (else: flagged free spins only)
+    settings: Callable[[Mapping[str, str], bool], tuple[Any, ...]] | None = None  # (env, embedded): its
+    # accounts read from the environment (the demo account when embedded); ConfigError names a bad one
+    id_horizon: timedelta | None = None  # how long its transaction ids must stay recognised
+    launch_fields: Mapping[str, Field[Any]] = field(default_factory=dict)  # the operator API's launch fields
+    # it adds (schema attribute -> marshmallow field); its client's open_game reads them
+    simulator: Callable[[str, Any, str, int], Any] | None = None  # (wallet URL, account, currency, decimals):
+    # its side for `wallet simulate` (a wallet.sim.providers.Provider); ValueError naming what is missing
 
 
 def names() -> tuple[str, ...]:
@@ -41,6 +52,6 @@ def find(name: str) -> Provider:
 
 def registry() -> tuple[Provider, ...]:
     """Every provider, in the order they are listed to operators."""
-    from wallet.providers import gitslotpark, igamingace
+    from wallet.providers import gitslotpark, hub88, igamingace
 
-    return (gitslotpark.PROVIDER, igamingace.PROVIDER)
+    return (gitslotpark.PROVIDER, igamingace.PROVIDER, hub88.PROVIDER)

@@ -51,5 +51,9 @@ class OperatorApi:
     def set_status(self, player: str, status: str) -> None:
         self._call("PATCH", f"/players/{player}", (200,), json={"status": status})
 
-    def sign_in(self, player: str) -> None:
-        self._call("POST", f"/players/{player}/sessions", (201,))
+    def sign_in(self, player: str) -> str:
+        """Open the player's session; its token."""
+        return str(self._call("POST", f"/players/{player}/sessions", (201,))["token"])
+
+    def sign_out(self, player: str) -> None:
+        self._call("DELETE", f"/players/{player}/sessions", (204,))

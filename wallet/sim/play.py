@@ -68,7 +68,7 @@ def play_round(
     bet = rng.randint(10, 200)
     win = rng.choice((0, 0, bet // 2, bet * 2))
     tx, round_id = f"{run}-{round_no}", f"{run}-r{round_no}"
-    if rng.random() < rates.bet_win:
+    if provider.has_bet_win and rng.random() < rates.bet_win:
         tally.record(retrying(lambda: provider.bet_win(player, bet, win, tx, round_id)), player, win - bet)
         return
     answers = _send_bet(provider, player, bet, tx, round_id, rates, rng)

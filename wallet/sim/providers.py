@@ -69,12 +69,19 @@ class Provider(ABC):
     blocked_code = "BLOCKED"
     #: How it refuses a player whose currency is not the account's.
     currency_code = "CURRENCY"
+    has_bet_win = True  # one call bets and wins (Hub88 has none)
+    ids_per_player = True  # two players may carry one transaction id (Hub88's are global)
+    unseen_rollback_code = "NOT_FOUND"  # a rollback of a bet never seen
+    repeat_rollback_code = "ROLLED_BACK"  # a second rollback of a refunded bet under another id
+    needs_tokens = False  # its calls carry the session token of the operator API's sign-in
+    wins_name_bets = False  # a win names the bet it pays (refused when that bet is rolled back)
 
     def __init__(self, base_url: str, currency: str = "EUR", exp: int = 2, timeout: float = 5.0) -> None:
         self.base_url, self.timeout = base_url.rstrip("/"), timeout
         self.currency, self.exp = currency, exp
         #: A currency this account refuses (None: it takes every currency); set by the caller.
         self.foreign: str | None = None
+        self.tokens: dict[str, str] = {}  # each player's session token (the sign-in's), where it needs one
         self.http = requests.Session()
 
     def minor(self, value: Any) -> int | None:

@@ -51,7 +51,7 @@ class Context:
         self.ops.withdraw_all(player)
         if amount:
             self.ops.deposit(player, str(amount) if currency else self.provider.shown(amount))
-        self.ops.sign_in(player)
+        self.provider.tokens[player] = self.ops.sign_in(player)
         return player
 
 
@@ -109,6 +109,7 @@ def _win_alone(c: Context) -> None:
 
 @scenario("bet-win")
 def _bet_win(c: Context) -> None:
+    _needs_bet_win(c)
     before = c.balance()
     answer = c.provider.bet_win(c.player, 100, 300, c.tx("betwin"), c.tx("r-betwin"))
     expect(answer, "OK")
@@ -158,10 +159,14 @@ def _conflict(c: Context) -> None:
 
 @scenario("same transaction id for two players")
 def _two_players(c: Context) -> None:
+    """Per player where the provider's ids are (shared live tables); refused where they are global (Hub88)."""
     other = c.fresh_player("b", 500)
     before = c.balance()
     expect(c.provider.bet(c.player, 100, c.tx("shared"), c.tx("r-shared")), "OK")
-    expect_equal(c.provider.bet(other, 100, c.tx("shared"), c.tx("r-shared")).balance, 400, "other's balance")
+    second = c.provider.bet(other, 100, c.tx("shared"), c.tx("r-shared"))
+    if not c.provider.ids_per_player:
+        expect(second, "BAD_INPUT")
+    expect_equal(c.balance(other), 400 if c.provider.ids_per_player else 500, "other's balance")
     expect_equal(c.balance(), before - 100, "balance")
 
 
@@ -185,6 +190,7 @@ def _rollback_win(c: Context) -> None:
 
 @scenario("rollback of a bet-win")
 def _rollback_bet_win(c: Context) -> None:
+    _needs_bet_win(c)
     before = c.balance()
     expect(c.provider.bet_win(c.player, 100, 50, c.tx("rb-bw"), c.tx("r-rb3")), "OK")
     expect(c.provider.rollback(c.player, c.tx("rb-bw"), c.tx("rb-bw-x")), "OK")
@@ -194,7 +200,7 @@ def _rollback_bet_win(c: Context) -> None:
 @scenario("rollback before the bet, then the late bet")
 def _rollback_first(c: Context) -> None:
     before = c.balance()
-    expect(c.provider.rollback(c.player, c.tx("late"), c.tx("late-x")), "NOT_FOUND")
+    expect(c.provider.rollback(c.player, c.tx("late"), c.tx("late-x")), c.provider.unseen_rollback_code)
     expect(c.provider.bet(c.player, 100, c.tx("late"), c.tx("r-late")), "ROLLED_BACK")
     expect_equal(c.balance(), before, "balance")
 
@@ -204,8 +210,33 @@ def _rollback_twice(c: Context) -> None:
     expect(c.provider.bet(c.player, 100, c.tx("twice"), c.tx("r-twice")), "OK")
     expect(c.provider.rollback(c.player, c.tx("twice"), c.tx("twice-x1")), "OK")
     before = c.balance()
-    expect(c.provider.rollback(c.player, c.tx("twice"), c.tx("twice-x2")), "ROLLED_BACK")
+    expect(c.provider.rollback(c.player, c.tx("twice"), c.tx("twice-x2")), c.provider.repeat_rollback_code)
     expect_equal(c.balance(), before, "balance")
+
+
+@scenario("win of a rolled-back bet")
+def _win_rolled_back(c: Context) -> None:
+    """Where a win names its bet (Hub88), a bet rolled back is paid nothing."""
+    if not c.provider.wins_name_bets:
+        raise Skip("its wins do not name their bet")
+    before = c.balance()
+    expect(c.provider.bet(c.player, 100, c.tx("wrb"), c.tx("r-wrb")), "OK")
+    expect(c.provider.rollback(c.player, c.tx("wrb"), c.tx("wrb-x")), "OK")
+    expect(c.provider.win(c.player, 500, c.tx("wrb-w"), c.tx("r-wrb")), "NOT_FOUND")
+    expect_equal(c.balance(), before, "balance")
+
+
+@scenario("bet after sign-out")
+def _signed_out(c: Context) -> None:
+    """Where calls carry the session's token (Hub88), a bet after sign-out is refused as expired."""
+    if not c.provider.needs_tokens:
+        raise Skip("its calls carry no session token")
+    player = c.fresh_player("out", 500)
+    assert c.ops is not None
+    c.ops.sign_out(player)
+    expect(c.provider.bet(player, 100, c.tx("out"), c.tx("r-out")), "NO_SESSION")
+    c.provider.tokens[player] = c.ops.sign_in(player)
+    expect_equal(c.balance(player), 500, "balance")
 
 
 @scenario("invalid signature, tampered body")
@@ -254,6 +285,11 @@ def _concurrent_bets(c: Context) -> None:
     expect_equal(c.balance(player), 0, "balance")
 
 
+def _needs_bet_win(c: Context) -> None:
+    if not c.provider.has_bet_win:
+        raise Skip("the provider has no combined bet-and-win call")
+
+
 def _together(count: int, call: Callable[[int], Answer]) -> list[Answer]:
     barrier = threading.Barrier(count)
 
@@ -271,7 +307,7 @@ def prepare(provider: Provider, player: str, ops: OperatorApi | None) -> Context
         ops.ensure_player(player, provider.currency)
         ops.set_status(player, "active")
         ops.deposit(player, provider.shown(10_000))
-        ops.sign_in(player)
+        provider.tokens[player] = ops.sign_in(player)
     return Context(provider, player, ops, run=uuid.uuid4().hex[:10])
 
 

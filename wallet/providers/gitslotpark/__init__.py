@@ -24,4 +24,9 @@ PROVIDER = Provider(
     client=_client,
     openapi=openapi.paths,
     sign=callbacks.sign_of,
+    banner=lambda a, base: [
+        ("GitSlotPark agentID", a.agent_id),
+        ("GitSlotPark secret key", a.secret_key),
+        ("GitSlotPark callbacks", f"{base}/gitslotpark/<operation>"),
+    ],
 )
