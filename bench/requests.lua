@@ -1,5 +1,6 @@
--- wrk script: replay pre-signed requests from a file (one "path<TAB>body" per line); prints one
--- JSON line of figures at the end.
+-- wrk script: replay pre-signed requests from a file (one "path<TAB>body" per line, or
+-- "path<TAB>body<TAB>signature" for Hub88, sent as X-Hub88-Signature); prints one JSON line of
+-- figures at the end.
 -- args: file, first slice, number of slices. The file is cut into that many equal slices and
 -- thread t starts at slice (first + t), so consecutive runs can play requests never sent before.
 local lines = {}
@@ -14,7 +15,14 @@ end
 function init(args)
   for line in io.lines(args[1]) do
     local tab = string.find(line, "\t", 1, true)
-    lines[#lines + 1] = {string.sub(line, 1, tab - 1), string.sub(line, tab + 1)}
+    local rest = string.sub(line, tab + 1)
+    local second = string.find(rest, "\t", 1, true)
+    local headers = {["Content-Type"] = "application/json"}
+    if second then
+      headers["X-Hub88-Signature"] = string.sub(rest, second + 1)
+      rest = string.sub(rest, 1, second - 1)
+    end
+    lines[#lines + 1] = {string.sub(line, 1, tab - 1), rest, headers}
   end
   local first, slices = tonumber(args[2] or 0), tonumber(args[3] or 4)
   next_index = ((first + offset) * math.floor(#lines / slices)) % #lines + 1
@@ -23,7 +31,7 @@ end
 function request()
   local item = lines[next_index]
   next_index = next_index % #lines + 1
-  return wrk.format("POST", item[1], {["Content-Type"] = "application/json"}, item[2])
+  return wrk.format("POST", item[1], item[3], item[2])
 end
 
 function done(summary, latency, requests)

@@ -5,6 +5,7 @@
     (c) GitSlotPark GetBalance on the wallet
     (d) a realistic Withdraw/Deposit/BetWin/Rollback/GetBalance mix on 1,000 players
     (e) the same mix on a PostgreSQL row-lock wallet (bench/pg_app.py), when PostgreSQL answers
+    (f) a Hub88 mix (bet/win/rollback/balance, RSA-signed bodies, session tokens) on the wallet
     then the Redis-side cost of each money script: calls per second on the server (INFO commandstats)
 
 Prints the figures and writes bench/RESULTS.md (with bench/REMOTE.md, the remote-Redis study of
@@ -34,6 +35,8 @@ from statistics import median
 import psycopg
 import redis
 import requests
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -44,6 +47,7 @@ from wallet.core import aged  # noqa: E402
 from wallet.core.money import format_amount  # noqa: E402
 from wallet.core.store import SHARDS, Store  # noqa: E402
 from wallet.core.wallet import Move  # noqa: E402
+from wallet.providers.hub88 import signature  # noqa: E402
 from wallet.sim.providers import Cents, GitSlotPark  # noqa: E402
 
 AGENT, SECRET, KEY = "bench-agent", "bench-secret", "bench-operator-key"
@@ -58,6 +62,11 @@ PG_PREFIX = "wallet_bench"
 THREADS = 2  # wrk threads; each replays its own slice of the request file
 # Enough for 6,000 req/s in every round, so no round of (d) replays a transaction already played.
 MIXED_REQUESTS = int(SECONDS * 6_000) * ROUNDS
+#: Hub88 lines are RSA-signed here (~0.5 ms each): enough for ~1,500 callbacks/s per measurement;
+#: past that wrk wraps around and replays (answered as repeats).
+HUB88_REQUESTS = int(SECONDS * 1_500) * ROUNDS
+#: The key pair playing Hub88 (its public half is the wallet's HUB88_PUBLIC_KEY); made per run.
+HUB88_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
 
 def gunicorn_overrides() -> list[str]:
@@ -100,7 +109,42 @@ def request_files(folder: Path) -> dict[str, Path]:
     for name, lines in files.items():
         paths[name] = folder / f"{name}.txt"
         paths[name].write_text("".join(f"{path}\t{body}\n" for path, body in lines))
+    hub88 = _hub88_mix(random.Random(8))
+    paths["f"] = folder / "f.txt"
+    paths["f"].write_text(
+        "".join(f"{path}\t{body}\t{signature.sign(HUB88_KEY, body.encode())}\n" for path, body in hub88)
+    )
     return paths
+
+
+def _hub88_mix(rng: random.Random) -> list[tuple[str, str]]:
+    """Hub88 has no bet-win: bet 45 %, win 30 % (of the player's last bet), rollback 5 %, balance 20 %."""
+    last_bet: dict[str, str] = {}
+    lines = []
+    for n in range(HUB88_REQUESTS):
+        i = rng.randrange(PLAYERS)
+        player, pick = f"p{i}", rng.random()
+        base = {"user": player, "token": f"bench-token-{i}", "request_uuid": f"q{n}", "game_code": "g1"}
+        money = {
+            **base,
+            "transaction_uuid": f"h{n}",
+            "currency": "EUR",
+            "round": f"r{n}",
+            "amount": rng.randint(1, 50) * 1000,
+        }
+        if pick < 0.45:
+            last_bet[player] = f"h{n}"
+            lines.append(("/hub88/transaction/bet", json.dumps(money)))
+        elif pick < 0.75 and player in last_bet:
+            lines.append(
+                ("/hub88/transaction/win", json.dumps({**money, "reference_transaction_uuid": last_bet[player]}))
+            )
+        elif pick < 0.80 and player in last_bet:
+            body = {**money, "amount": 0, "reference_transaction_uuid": last_bet.pop(player)}
+            lines.append(("/hub88/transaction/rollback", json.dumps(body)))
+        else:
+            lines.append(("/hub88/user/balance", json.dumps(base)))
+    return lines
 
 
 def _mixed(gsp: GitSlotPark, rng: random.Random, n: int) -> tuple[str, str]:
@@ -210,6 +254,7 @@ def fund(redis_url: str, prefix: str) -> None:
     for i in range(PLAYERS):
         wallet.create_player(f"p{i}", "EUR")
         wallet.credit(Move("cashier", f"p{i}", "seed", win=10**11), kind="deposit")
+        wallet.open_session(f"p{i}", 24 * 3600, f"bench-token-{i}")  # the token of the Hub88 lines
 
 
 def script_costs(redis_url: str) -> dict[str, float]:
@@ -237,6 +282,20 @@ def script_costs(redis_url: str) -> dict[str, float]:
     _half_full_generations(services.store, 4)
     costs["debit.lua, new ids, 4 aged-id generations half full"] = _calls_per_second(client, calls["debit"], 3)
     return costs
+
+
+def rsa_verify_us() -> float:
+    """In-process cost of checking one X-Hub88-Signature (RSA-2048 PKCS#1 v1.5 SHA-256, Base64),
+    best of three rounds of 2,000: what Hub88 adds to each callback's web CPU."""
+    body = json.dumps({"user": "p1", "token": "t", "request_uuid": "q", "amount": 100000}).encode()
+    header, public = signature.sign(HUB88_KEY, body), HUB88_KEY.public_key()
+    best = float("inf")
+    for _ in range(3):
+        started = time.perf_counter()
+        for _ in range(2000):
+            signature.valid(public, body, header)
+        best = min(best, (time.perf_counter() - started) / 2000 * 1e6)
+    return best
 
 
 def _calls_per_second(client: redis.Redis, call: object, first_round: int) -> float:
@@ -311,6 +370,9 @@ def service_env(redis_url: str) -> dict[str, str]:
         "WALLET_FILE_DATABASE": "1",
         "BENCH_DATABASE_URL": DATABASE_URL,
         "BENCH_PG_PREFIX": PG_PREFIX,
+        "HUB88_PUBLIC_KEY": HUB88_KEY.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode(),
     }
 
 
@@ -337,7 +399,7 @@ def main() -> None:
             servers[name] = (gunicorn(port, tuning, app, env, path), port)
             procs.append(servers[name][0])
         files = request_files(data)
-        targets = {"a": "minimal", "b": "minimal", "c": "wallet", "d": "wallet", "e": "pg"}
+        targets = {"a": "minimal", "b": "minimal", "c": "wallet", "d": "wallet", "e": "pg", "f": "wallet"}
         targets = {t: app for t, app in targets.items() if app in servers}
         runs: dict[str, list[dict[str, float]]] = {t: [] for t in targets}
         for round_no in range(ROUNDS):
@@ -353,7 +415,7 @@ def main() -> None:
                     f"wrk {figures['wrk_us']:.0f}"
                 )
         costs = script_costs(redis_url)
-        report(runs, costs, " ".join(tuning) or "gunicorn.conf.py defaults")
+        report(runs, costs, " ".join(tuning) or "gunicorn.conf.py defaults", rsa_verify_us())
     finally:
         for proc in reversed(procs):
             proc.send_signal(signal.SIGTERM)
@@ -369,6 +431,7 @@ NAMES = {
     "c": "(c) GitSlotPark GetBalance",
     "d": "(d) mix: Withdraw 35 / Deposit 25 / BetWin 15 / Rollback 5 / GetBalance 20 %, 1,000 players",
     "e": "(e) the same mix on a PostgreSQL row-lock wallet (SELECT ... FOR UPDATE)",
+    "f": "(f) Hub88 mix: bet 45 / win 30 / rollback 5 / balance 20 %, RSA-2048 signed bodies, 1,000 players",
 }
 
 
@@ -388,7 +451,7 @@ def targets_text(best: dict[str, dict[str, float]]) -> str:
     return "\n".join(f"- {text}: **{'met' if ok else 'NOT met'}**" for text, ok in checks)
 
 
-def report(runs: dict[str, list[dict[str, float]]], costs: dict[str, float], workers: str) -> None:
+def report(runs: dict[str, list[dict[str, float]]], costs: dict[str, float], workers: str, rsa_us: float) -> None:
     best = {
         t: {k: median(r[k] for r in rs) for k in ("rps", "p50_ms", "p99_ms", "errors", "non2xx", *CPU)}
         for t, rs in runs.items()
@@ -425,6 +488,9 @@ Where the time goes: CPU microseconds per request (user + system, from /proc), b
 |---|---|---|---|---|
 {chr(10).join(cpu_rows)}
 
+Hub88's signature check alone (RSA-2048 verification of the raw body, in process, best of 3 x
+2,000): **{rsa_us:.0f} us per callback** of web CPU{_hub88_share(best, rsa_us)}.
+
 Redis-side cost of each script (calls/s on the server = 1e6 / usec_per_call of EVALSHA, best of 3 x {SCRIPT_CALLS:,}):
 
 | script | calls/s on the server |
@@ -436,6 +502,17 @@ Target: every money script at least 30,000 calls/s: **{"met" if scripts_ok else 
 {_appendix("REMOTE.md")}{(ROOT / "bench" / "TUNING.md").read_text()}"""
     RESULTS.write_text(text)
     print(text)
+
+
+def _hub88_share(best: dict[str, dict[str, float]], rsa_us: float) -> str:
+    """The check's share of (f)'s web CPU per callback, and (f) against the GitSlotPark mix (d)."""
+    if "f" not in best:
+        return ""
+    f, d = best["f"], best["d"]
+    return (
+        f", {rsa_us / f['web_us']:.0%} of (f)'s {f['web_us']:.0f} us; (f) serves {f['rps'] / d['rps']:.0%} "
+        f"of (d)'s callbacks per second"
+    )
 
 
 def _appendix(name: str) -> str:

@@ -21,7 +21,8 @@ pytestmark = pytest.mark.once  # starts servers of its own: the first pass only 
 
 def test_short_benchmark_reports_every_target(tmp_path: Path) -> None:
     """One 1-second round per target: rows with traffic and no errors (the PostgreSQL wallet's when
-    PostgreSQL answers), the issue's three targets with their figures, a CPU table, script costs."""
+    PostgreSQL answers, and Hub88's RSA-signed mix), the issue's three targets with their figures, a
+    CPU table, script costs, and the cost of one Hub88 signature check."""
     results = tmp_path / "RESULTS.md"
     env = {
         **os.environ,
@@ -36,9 +37,12 @@ def test_short_benchmark_reports_every_target(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     text = results.read_text()
-    rows = re.findall(r"^\| \(([abcde])\) [^|]+\| (\d+) \|.*\| (\d+) / (\d+) \|$", text, re.MULTILINE)
+    rows = re.findall(r"^\| \(([abcdef])\) [^|]+\| (\d+) \|.*\| (\d+) / (\d+) \|$", text, re.MULTILINE)
     with_pg = "against a PostgreSQL row-lock wallet: not measured" not in text
-    assert [row[0] for row in rows] == ["a", "b", "c", "d", "e"][: 5 if with_pg else 4]
+    assert [row[0] for row in rows] == ["a", "b", "c", "d", *(["e"] if with_pg else []), "f"]
+    assert re.search(
+        r"^Hub88's signature check alone .*\n2,000\): \*\*\d+ us per callback\*\* of web CPU, \d+%", text, re.M
+    )
     targets = re.findall(
         r"^- (web CPU per mixed callback|the mix at least 80 %|the mix .*PostgreSQL).*\*\*(met|NOT met)\*\*$",
         text,

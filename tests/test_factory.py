@@ -11,6 +11,7 @@ import pytest
 from tests.conftest import make_env
 from wallet import config, create_app
 from wallet.errors import ConfigError
+from wallet.providers.gitslotpark.settings import DEMO_AGENT
 
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = Path(sys.executable).parent / "gunicorn"
@@ -21,7 +22,7 @@ def test_embedded_defaults_use_demo_credentials() -> None:
     settings = config.load({})
     assert settings.embedded
     assert settings.operator_api_key == config.DEMO_OPERATOR_KEY
-    assert [gsp.agent_id for gsp in settings.gitslotpark] == [config.DEMO_GITSLOTPARK_AGENT]
+    assert [gsp.agent_id for gsp in settings.accounts["gitslotpark"]] == [DEMO_AGENT]
 
 
 @pytest.mark.parametrize(

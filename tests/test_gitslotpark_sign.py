@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from tests.conftest import AGENT, Operator, Provider, gsp_sign, make_env
 from wallet import create_app
-from wallet.config import GitSlotPark
 from wallet.core.store import connect
 from wallet.providers.gitslotpark.callbacks import _Account
+from wallet.providers.gitslotpark.settings import GitSlotPark
 
 VECTOR = "475D834ACC3AB61D7DF4EA42751C6275387BC1787A098D2D0E091698D9BF2043"
 VECTOR_TX = "474e1a293c2f4e7ab122c52d68423fcb"

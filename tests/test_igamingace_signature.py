@@ -11,8 +11,8 @@ from flask import Flask
 
 from tests.conftest import Ace, Operator, ace_sign, make_env, money_entries
 from wallet import create_app
-from wallet.config import IGamingAce
 from wallet.providers.igamingace.callbacks import _Account, parse_flat
+from wallet.providers.igamingace.settings import IGamingAce
 
 EXAMPLE = b'{"amount":1500,"currency":"USD","playerId":"user123","timestamp":1713792000}'
 EXAMPLE_SIGNATURE = "KT1EnIClK3FLG6dfJUQDmVbMadPfBZkL/O8A3oF5f8SLNSVykskclKlFzhOV9LafI65TiTBdXALoYjxWsbjl4w=="

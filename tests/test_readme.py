@@ -12,13 +12,11 @@ import redis
 
 from tests.conftest import make_env
 from wallet import create_app
-from wallet.config import (
-    DEMO_GITSLOTPARK_AGENT,
-    DEMO_GITSLOTPARK_SECRET,
-    DEMO_IGAMINGACE_TOKEN,
-    DEMO_OPERATOR_KEY,
-)
+from wallet.config import DEMO_OPERATOR_KEY
+from wallet.providers.gitslotpark.settings import DEMO_AGENT as DEMO_GITSLOTPARK_AGENT
+from wallet.providers.gitslotpark.settings import DEMO_SECRET as DEMO_GITSLOTPARK_SECRET
 from wallet.providers.igamingace.callbacks import signature_of
+from wallet.providers.igamingace.settings import DEMO_TOKEN as DEMO_IGAMINGACE_TOKEN
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

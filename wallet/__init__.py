@@ -10,7 +10,7 @@ from typing import Any
 
 import redis
 import sqlalchemy as sa
-from flask import Flask, Response, g, request
+from flask import Blueprint, Flask, Response, g, request
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -19,10 +19,10 @@ from wallet.context import Services, services
 from wallet.core.store import UNAVAILABLE, Store, connect
 from wallet.core.wallet import Wallet
 from wallet.errors import StoreFull, StoreUnavailable
-from wallet.ledger import db, history  # noqa: F401 (history: its routes)
+from wallet.ledger import db, history
 from wallet.ledger.archive import SqlArchive
 from wallet.operator import api as operator_api
-from wallet.operator import backoffice, games, openapi, staff_pages  # noqa: F401 (games, staff_pages: routes)
+from wallet.operator import audit, backoffice, games, openapi, staff_pages
 from wallet.ops import access, guard, metrics, observe, requestlog
 from wallet.providers import platform
 
@@ -58,7 +58,7 @@ def create_app(env: Mapping[str, str] | None = None, client: redis.Redis | None 
     app.extensions["wallet"] = Services(
         settings, store, wallet, engine, _platforms(settings, store), guard.Watch(store.client)
     )
-    app.register_blueprint(operator_api.bp)
+    app.register_blueprint(_nested(operator_api.bp, audit.bp, games.bp, history.bp))
     for provider in providers.registry():
         if accounts := provider.accounts(settings):
             provider.init_app(app, accounts, wallet)
@@ -67,6 +67,7 @@ def create_app(env: Mapping[str, str] | None = None, client: redis.Redis | None 
     document = openapi.build(settings)
     app.add_url_rule("/openapi.json", "openapi", lambda: wire.json_response(document))
     backoffice.init_app(app, settings)
+    app.register_blueprint(_nested(backoffice.bp, staff_pages.bp))
     observe.configure(settings.log_format)
     observe.init_app(app)
     app.register_error_handler(StoreUnavailable, _store_unavailable)
@@ -74,6 +75,15 @@ def create_app(env: Mapping[str, str] | None = None, client: redis.Redis | None 
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(Exception, _unexpected)
     return app
+
+
+def _nested(parent: Blueprint, *children: Blueprint) -> Blueprint:
+    """``parent`` with ``children`` nested in it (their routes behind its hooks). Flask fixes a
+    blueprint's children at its first registration on an app, so they are nested once per process."""
+    if not parent._got_registered_once:
+        for child in children:
+            parent.register_blueprint(child)
+    return parent
 
 
 def _body_within_limit() -> None:

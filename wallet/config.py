@@ -16,46 +16,11 @@ from wallet.errors import ConfigError
 
 #: Demo credentials of the embedded mode, printed by `wallet serve` and used by the README.
 DEMO_OPERATOR_KEY = "demo-operator-key"
-DEMO_GITSLOTPARK_AGENT = "demo-agent"
-DEMO_GITSLOTPARK_SECRET = "demo-secret"
-DEMO_IGAMINGACE_TOKEN = "demo-token"
-IGAMINGACE_API_URL = "https://api.igamingace.com"
 #: Full records in Redis: covers every documented provider retry and rollback window (docs/benchmarks.md).
 DEFAULT_RETENTION = timedelta(hours=24)
 #: How long an id that left Redis is still recognised by the aged-id filter (docs/benchmarks.md: sizing).
 DEFAULT_AGED_HORIZON = timedelta(days=30)
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-@dataclass(frozen=True)
-class GitSlotPark:
-    """A GitSlotPark account: callbacks are served only when one is configured."""
-
-    agent_id: str
-    secret_key: str
-    api_token: str | None  # platform API (launch, catalog, free spins): off while token or url unset
-    api_url: str | None
-    duplicate_result: int
-    dialect: str  # "classic" (result/transactionID) or "agent" (code/platformTransactionID, gameID)
-    sources: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()  # allowed callers; () = any
-    name: str = ""  # GITSLOTPARK_ACCOUNTS' name; '' = the single account of the plain variables
-    currency: str | None = None  # the one currency of its players; None = any with at most 2 decimals
-
-
-@dataclass(frozen=True)
-class IGamingAce:
-    """An iGamingAce account: callbacks are served only when one is configured."""
-
-    api_token: str
-    api_url: str
-    replay_window: int  # seconds a callback's timestamp may be off; 0 = no check
-    player_link_path: str | None = None  # called at sign-in; not published, so configured
-    bonus_path: str | None = None  # free-spin grant; not published, so configured
-    bonus_status_path: str | None = None
-    max_concurrent_calls: int = 50  # their limit per agent, across all our processes
-    sources: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()  # allowed callers; () = any
-    name: str = ""  # IGAMINGACE_ACCOUNTS' name (callbacks at /igamingace/<name>); '' = the single account
-    currency: str | None = None  # the one currency of its players; None = any
 
 
 @dataclass(frozen=True)
@@ -65,8 +30,6 @@ class Settings:
     redis_url: str | None
     operator_api_key: str
     key_prefix: str
-    gitslotpark: tuple[GitSlotPark, ...]  # its accounts; () = not served
-    igamingace: tuple[IGamingAce, ...]
     session_seconds: int  # lifetime of a game session opened through the operator API
     database_url: str  # SQLAlchemy URL of the durable store
     retention: timedelta  # full transaction records stay in Redis this long (then SQL holds them)
@@ -80,8 +43,8 @@ class Settings:
     require_2fa: bool = False  # WALLET_REQUIRE_2FA: admins must sign in to the back office with TOTP
     backoffice_idle: int = 900  # seconds of inactivity after which a back-office session ends
     redis_soft_limit: int = 80  # WALLET_REDIS_SOFT_LIMIT: % of maxmemory where money writes stop
-    accounts: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)  # accounts of providers that read
-    # their own settings (wallet/providers/base.py), by provider name
+    accounts: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)  # each provider's accounts, by its
+    # name, as its settings module reads them (Provider.settings); () = not served
 
     @property
     def embedded(self) -> bool:
@@ -111,17 +74,15 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         redis_url=redis_url,
         operator_api_key=operator_key,
         key_prefix=prefix,
-        gitslotpark=_gitslotpark(env, embedded),
-        igamingace=_igamingace(env, embedded),
-        session_seconds=_seconds(env, "WALLET_SESSION_SECONDS", 8 * 3600, minimum=1),
+        session_seconds=whole_number(env, "WALLET_SESSION_SECONDS", 8 * 3600, minimum=1),
         database_url=_database_url(env, embedded),
         retention=_retention(env),
         aged_horizon=_aged_horizon(env, accounts),
-        trusted_proxies=_seconds(env, "TRUSTED_PROXIES", 0, minimum=0),
+        trusted_proxies=whole_number(env, "TRUSTED_PROXIES", 0, minimum=0),
         log_format=_choice(env, "LOG_FORMAT", ("json", "text")),
         metrics_allow=networks(env, "METRICS_ALLOW"),
-        platform_timeout=_seconds(env, "PLATFORM_API_TIMEOUT", 5, minimum=1),
-        catalog_refresh=_seconds(env, "GAME_CATALOG_REFRESH", 3600, minimum=1),
+        platform_timeout=whole_number(env, "PLATFORM_API_TIMEOUT", 5, minimum=1),
+        catalog_refresh=whole_number(env, "GAME_CATALOG_REFRESH", 3600, minimum=1),
         currencies=currencies,
         require_2fa=_flag(env, "WALLET_REQUIRE_2FA"),
         redis_soft_limit=_percent(env, "WALLET_REDIS_SOFT_LIMIT", 80),
@@ -138,18 +99,14 @@ def provider_accounts(env: Mapping[str, str] | None = None) -> dict[str, tuple[A
     """Each provider's accounts as the service reads them (the demo ones when none are set): for tools."""
     env = os.environ if env is None else env
     money.configure(_currencies(env))
-    return {
-        "gitslotpark": _gitslotpark(env, True),
-        "igamingace": _igamingace(env, True),
-        **_declared_accounts(env, True),
-    }
+    return _declared_accounts(env, True)
 
 
 def _declared_accounts(env: Mapping[str, str], embedded: bool) -> dict[str, tuple[Any, ...]]:
-    """The accounts of each provider that reads its own settings (its ``settings`` in the registry)."""
+    """Each registered provider's accounts, as its settings module reads them (Provider.settings)."""
     from wallet import providers  # late: a provider's settings module uses this module's helpers
 
-    return {p.name: p.settings(env, embedded) for p in providers.registry() if p.settings is not None}
+    return {p.name: p.settings(env, embedded) for p in providers.registry()}
 
 
 def _aged_horizon(env: Mapping[str, str], accounts: Mapping[str, tuple[Any, ...]]) -> timedelta:
@@ -189,78 +146,6 @@ def _database_url(env: Mapping[str, str], embedded: bool) -> str:
             "use PostgreSQL, or set WALLET_FILE_DATABASE=1 if that disk is kept"
         )
     return url
-
-
-def _gitslotpark(env: Mapping[str, str], embedded: bool) -> tuple[GitSlotPark, ...]:
-    """The accounts of GITSLOTPARK_ACCOUNTS, else the single account of the plain variables."""
-    named = named_accounts(env, "GITSLOTPARK_ACCOUNTS", ("GITSLOTPARK_AGENT_ID", "GITSLOTPARK_SECRET_KEY"))
-    if named:
-        accounts = tuple(_gitslotpark_account(env, name, currency) for name, currency in named)
-        agents = [a.agent_id for a in accounts]
-        if len(set(agents)) < len(agents):
-            raise ConfigError("GITSLOTPARK_ACCOUNTS: two accounts share an agent id (it selects the account)")
-        return accounts
-    agent = setting(env, "GITSLOTPARK_AGENT_ID")
-    secret = setting(env, "GITSLOTPARK_SECRET_KEY")
-    if embedded and agent is None and secret is None:
-        agent, secret = DEMO_GITSLOTPARK_AGENT, DEMO_GITSLOTPARK_SECRET
-    if agent is None or secret is None:
-        return ()
-    return (_gitslotpark_account(env, "", None, agent, secret),)
-
-
-def _gitslotpark_account(
-    env: Mapping[str, str], name: str, currency: str | None, agent: str | None = None, secret: str | None = None
-) -> GitSlotPark:
-    suffix = f"_{name.upper()}" if name else ""
-    if currency is not None and (money.exponent(currency) or 0) > 2:
-        raise ConfigError(f"GITSLOTPARK_ACCOUNTS: {currency} has more than 2 decimals; GitSlotPark's wire has 2")
-    duplicate = setting(env, "GITSLOTPARK_DUPLICATE_RESULT") or "0"
-    if duplicate not in ("0", "11"):
-        raise ConfigError("GITSLOTPARK_DUPLICATE_RESULT: must be 0 or 11")
-    dialect = setting(env, "GITSLOTPARK_DIALECT") or "classic"
-    if dialect not in ("classic", "agent"):
-        raise ConfigError("GITSLOTPARK_DIALECT: must be classic or agent")
-    return GitSlotPark(
-        agent_id=agent or required(env, f"GITSLOTPARK_AGENT_ID{suffix}"),
-        secret_key=secret or required(env, f"GITSLOTPARK_SECRET_KEY{suffix}"),
-        api_token=setting(env, f"GITSLOTPARK_API_TOKEN{suffix}"),
-        api_url=url_setting(env, f"GITSLOTPARK_API_URL{suffix}"),
-        duplicate_result=int(duplicate),
-        dialect=dialect,
-        sources=networks(env, "GITSLOTPARK_ALLOWED_SOURCES"),
-        name=name,
-        currency=currency,
-    )
-
-
-def _igamingace(env: Mapping[str, str], embedded: bool) -> tuple[IGamingAce, ...]:
-    """The accounts of IGAMINGACE_ACCOUNTS, else the single account of IGAMINGACE_API_TOKEN."""
-    named = named_accounts(env, "IGAMINGACE_ACCOUNTS", ("IGAMINGACE_API_TOKEN",))
-    if named:
-        return tuple(_igamingace_account(env, name, currency) for name, currency in named)
-    token = setting(env, "IGAMINGACE_API_TOKEN") or (DEMO_IGAMINGACE_TOKEN if embedded else None)
-    return () if token is None else (_igamingace_account(env, "", None, token),)
-
-
-def _igamingace_account(
-    env: Mapping[str, str], name: str, currency: str | None, token: str | None = None
-) -> IGamingAce:
-    suffix = f"_{name.upper()}" if name else ""
-    return IGamingAce(
-        api_token=token or required(env, f"IGAMINGACE_API_TOKEN{suffix}"),
-        api_url=url_setting(env, f"IGAMINGACE_API_URL{suffix}")
-        or url_setting(env, "IGAMINGACE_API_URL")
-        or IGAMINGACE_API_URL,
-        replay_window=_seconds(env, "IGAMINGACE_REPLAY_WINDOW", 300, minimum=0),
-        player_link_path=_path(env, "IGAMINGACE_PLAYER_LINK_PATH"),
-        bonus_path=_path(env, "IGAMINGACE_BONUS_PATH"),
-        bonus_status_path=_path(env, "IGAMINGACE_BONUS_STATUS_PATH"),
-        max_concurrent_calls=_seconds(env, "IGAMINGACE_MAX_CONCURRENT_CALLS", 50, minimum=1),
-        sources=networks(env, "IGAMINGACE_ALLOWED_SOURCES"),
-        name=name,
-        currency=currency,
-    )
 
 
 def named_accounts(env: Mapping[str, str], name: str, single: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -309,7 +194,7 @@ def required(env: Mapping[str, str], name: str) -> str:
 def _retention(env: Mapping[str, str]) -> timedelta:
     """WALLET_RETENTION, or the older WALLET_RETENTION_DAYS (a whole number of days) as an alias."""
     if setting(env, "WALLET_RETENTION") is None and setting(env, "WALLET_RETENTION_DAYS") is not None:
-        return timedelta(days=_seconds(env, "WALLET_RETENTION_DAYS", 1, minimum=0))
+        return timedelta(days=whole_number(env, "WALLET_RETENTION_DAYS", 1, minimum=0))
     return _duration(env, "WALLET_RETENTION", DEFAULT_RETENTION, minimum=timedelta(0))
 
 
@@ -356,14 +241,14 @@ def url_setting(env: Mapping[str, str], name: str) -> str | None:
     return None if url is None else url.rstrip("/")
 
 
-def _path(env: Mapping[str, str], name: str) -> str | None:
+def path_setting(env: Mapping[str, str], name: str) -> str | None:
     path = setting(env, name)
     if path is not None and not path.startswith("/"):
         raise ConfigError(f"{name}: must be a path starting with /, like /v1/player/link")
     return path
 
 
-def _seconds(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
+def whole_number(env: Mapping[str, str], name: str, default: int, minimum: int) -> int:
     """A whole number setting (seconds or days, as its name says) of at least ``minimum``."""
     text = setting(env, name)
     if text is None:
@@ -375,7 +260,7 @@ def _seconds(env: Mapping[str, str], name: str, default: int, minimum: int) -> i
 
 def _percent(env: Mapping[str, str], name: str, default: int) -> int:
     """A percentage of 50 to 95: the room above it is what the snapshot worker needs to recover."""
-    value = _seconds(env, name, default, minimum=50)
+    value = whole_number(env, name, default, minimum=50)
     if value > 95:
         raise ConfigError(f"{name}: must be at most 95 (the room above it lets the worker drain and prune)")
     return value

@@ -24,8 +24,7 @@ from wallet.ledger.db import ledger_entries as le
 from wallet.ledger.snapshot import MONEY_KINDS
 from wallet.operator import api as operator_api
 
-bp = Blueprint("history", __name__)
-operator_api.bp.register_blueprint(bp)  # under /api/v1, behind the operator key
+bp = Blueprint("history", __name__)  # nested under /api/v1 by create_app, behind the operator key
 
 MAX_DAYS = 366
 MAX_SEQ = 2**63 - 1  # ledger_entries.seq is a BIGINT: a cursor past it is refused (API) or ignored (back office)

@@ -23,8 +23,7 @@ from wallet.fields import MAX_REASON, Currency, ExactAmount, OneLine, describe, 
 from wallet.operator import audit, staff, throttle
 from wallet.providers.platform import PlatformBusy, PlatformError, PlatformRejected, PlatformTimeout
 
-bp = Blueprint("operator_api", __name__, url_prefix="/api/v1")
-bp.register_blueprint(audit.bp)
+bp = Blueprint("operator_api", __name__, url_prefix="/api/v1")  # audit, games and history nest in it (create_app)
 
 #: The role each state-changing endpoint needs; other GETs need viewer, other changes admin.
 ROLE_OF = {

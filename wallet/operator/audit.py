@@ -30,7 +30,7 @@ from wallet.ledger.db import audit_log
 from wallet.operator.staff import Actor, StaffError
 from wallet.ops import observe
 
-bp = Blueprint("audit", __name__)  # registered under /api/v1 by wallet/operator/api.py
+bp = Blueprint("audit", __name__)  # nested under /api/v1 by create_app
 
 MAX_ID = 2**63 - 1  # audit_log.id is a BIGINT
 SYSTEM = Actor("system", "admin", "cli")  # the command line: whoever runs it on the server

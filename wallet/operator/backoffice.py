@@ -85,7 +85,6 @@ def init_app(app: Flask, settings: Settings) -> None:
         SESSION_COOKIE_PATH=PREFIX,
         WTF_CSRF_TIME_LIMIT=None,  # a token lives as long as its session (which has an idle limit)
     )
-    app.register_blueprint(bp)
 
 
 # The hooks below are the blueprint's, not the app's: a callback pays for none of them.

@@ -22,8 +22,7 @@ from wallet.operator import audit
 from wallet.providers import find, names, registry
 from wallet.providers.platform import BadLaunch, PlatformError
 
-bp = Blueprint("games", __name__)
-operator_api.bp.register_blueprint(bp)  # under /api/v1, behind the operator key
+bp = Blueprint("games", __name__)  # nested under /api/v1 by create_app, behind the operator key
 
 PROVIDERS = names()
 

@@ -6,11 +6,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 
 from wallet.context import services
 from wallet.operator import audit, staff
-from wallet.operator.backoffice import Page, allowed, bp
+from wallet.operator.backoffice import Page, allowed
+
+bp = Blueprint("staff", __name__)  # nested in the back office's blueprint by create_app (its hooks apply)
 
 
 @bp.get("/audit")
@@ -47,7 +49,7 @@ def add_user() -> Page:
     password = request.form.get("password", "")
     add = lambda: staff.add_user(services().db, name, role, password)  # noqa: E731
     _staff_change("user_add", f"{name} as {role}", add, f"{name} added as {role}.")
-    return redirect(url_for("backoffice.staff_page"))
+    return redirect(url_for("backoffice.staff.staff_page"))
 
 
 @bp.post("/staff/users/<name>")
@@ -71,7 +73,7 @@ def change_user(name: str) -> Page:
         _staff_change("user_2fa_off", name, lambda: staff.disable_2fa(db, name), f"{name}: second factor removed.")
     else:
         abort(400, "change must be disable, enable, role, 2fa or no2fa")
-    return redirect(url_for("backoffice.staff_page"))
+    return redirect(url_for("backoffice.staff.staff_page"))
 
 
 @bp.post("/staff/keys")
@@ -82,7 +84,7 @@ def add_key() -> Page:
         "key_add", f"{name} as {role}", lambda: staff.add_key(services().db, name, role), "Key created."
     )
     if made is None:
-        return redirect(url_for("backoffice.staff_page"))
+        return redirect(url_for("backoffice.staff.staff_page"))
     return render_template("backoffice/secret.html", title=f"API key {name}", secret=made, uri=None)
 
 
@@ -90,4 +92,4 @@ def add_key() -> Page:
 @allowed("admin")
 def revoke_key(name: str) -> Page:
     _staff_change("key_revoke", name, lambda: staff.revoke_key(services().db, name), f"Key {name} revoked.")
-    return redirect(url_for("backoffice.staff_page"))
+    return redirect(url_for("backoffice.staff.staff_page"))

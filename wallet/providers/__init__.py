@@ -24,7 +24,9 @@ class Provider:
     """What the service needs to know of one aggregator."""
 
     name: str
-    accounts: Callable[[Settings], tuple[Any, ...]]  # its configured accounts (each bound to a currency or None)
+    settings: Callable[[Mapping[str, str], bool], tuple[Any, ...]]  # (env, embedded): its accounts read from
+    # the environment (each bound to a currency or None; the demo account when embedded); ConfigError names
+    # a bad one. The service keeps them in Settings.accounts[name].
     init_app: Callable[[Flask, tuple[Any, ...], Wallet], None]  # serve the accounts' callbacks
     client: Callable[[Any, requests.Session, float, Store], Any]  # an account's platform client, or None
     openapi: Callable[[Any, tuple[Any, ...]], None]  # add its callback paths to the OpenAPI document
@@ -33,13 +35,15 @@ class Provider:
     banner: Callable[[Any, str], list[tuple[str, str]]]  # (account, base URL): what `wallet serve` shows of a
     # demo account, as (label, value) lines
     names_grants: bool = False  # its free-spin callbacks name the grant (else: flagged free spins only)
-    settings: Callable[[Mapping[str, str], bool], tuple[Any, ...]] | None = None  # (env, embedded): its
-    # accounts read from the environment (the demo account when embedded); ConfigError names a bad one
     id_horizon: timedelta | None = None  # how long its transaction ids must stay recognised
     launch_fields: Mapping[str, Field[Any]] = field(default_factory=dict)  # the operator API's launch fields
     # it adds (schema attribute -> marshmallow field); its client's open_game reads them
     simulator: Callable[[str, Any, str, int], Any] | None = None  # (wallet URL, account, currency, decimals):
     # its side for `wallet simulate` (a wallet.sim.providers.Provider); ValueError naming what is missing
+
+    def accounts(self, settings: Settings) -> tuple[Any, ...]:
+        """Its configured accounts; () when it is not served."""
+        return tuple(settings.accounts.get(self.name, ()))
 
 
 def names() -> tuple[str, ...]:

@@ -13,6 +13,8 @@ from wallet import config
 from wallet.core import money
 from wallet.errors import ConfigError
 from wallet.providers import find, registry
+from wallet.providers.gitslotpark import settings as gitslotpark
+from wallet.providers.igamingace import settings as igamingace
 from wallet.sim import play as playing
 from wallet.sim import suite
 from wallet.sim.operator import OperatorApi
@@ -40,12 +42,12 @@ def _provider(
         raise click.ClickException(f"--currency {currency}: unknown (ISO 4217, or set WALLET_CURRENCIES)")
     agent, secret, token = keys
     provider: Provider
-    if isinstance(chosen, config.IGamingAce):
+    if family == "igamingace" and chosen is not None:
         provider = IGamingAce(url, chosen.api_token, currency, exp, account=chosen.name)
     elif flavour == "igamingace":
         provider = IGamingAce(url, token, currency, exp)
     else:
-        if isinstance(chosen, config.GitSlotPark):
+        if chosen is not None:
             agent, secret = chosen.agent_id, chosen.secret_key
         provider = (GitSlotParkAgent if flavour == "gitslotpark-agent" else GitSlotPark)(
             url, agent, secret, currency, exp
@@ -114,9 +116,9 @@ def _foreign(family: str, held: str | None) -> str | None:
 @click.option("--currency", default=None, help="The test players' currency  [default: the account's, else EUR]")
 @click.option("--suite", "mode", flag_value="suite", default=True, help="Run the conformance suite (default).")
 @click.option("--play", "mode", flag_value="play", help="Simulate players playing rounds.")
-@click.option("--agent-id", envvar="GITSLOTPARK_AGENT_ID", default=config.DEMO_GITSLOTPARK_AGENT)
-@click.option("--secret", envvar="GITSLOTPARK_SECRET_KEY", default=config.DEMO_GITSLOTPARK_SECRET)
-@click.option("--token", envvar="IGAMINGACE_API_TOKEN", default=config.DEMO_IGAMINGACE_TOKEN)
+@click.option("--agent-id", envvar="GITSLOTPARK_AGENT_ID", default=gitslotpark.DEMO_AGENT)
+@click.option("--secret", envvar="GITSLOTPARK_SECRET_KEY", default=gitslotpark.DEMO_SECRET)
+@click.option("--token", envvar="IGAMINGACE_API_TOKEN", default=igamingace.DEMO_TOKEN)
 @click.option("--api-key", envvar="OPERATOR_API_KEY", default=None, help="Operator key: fund and block test players.")
 @click.option("--players", default=20, show_default=True, help="--play: how many players.")
 @click.option("--rate", default=50.0, show_default=True, help="--play: rounds per second.")

@@ -6,11 +6,11 @@ from typing import Any
 
 import requests
 
-from wallet.config import GitSlotPark
 from wallet.core.store import Store
 from wallet.providers import Provider
-from wallet.providers.gitslotpark import callbacks, openapi
+from wallet.providers.gitslotpark import callbacks, openapi, settings
 from wallet.providers.gitslotpark.client import GitSlotParkClient
+from wallet.providers.gitslotpark.settings import GitSlotPark
 
 
 def _client(account: GitSlotPark, http: requests.Session, timeout: float, store: Store) -> Any:
@@ -19,7 +19,7 @@ def _client(account: GitSlotPark, http: requests.Session, timeout: float, store:
 
 PROVIDER = Provider(
     name=callbacks.PROVIDER,
-    accounts=lambda settings: settings.gitslotpark,
+    settings=settings.load,
     init_app=callbacks.init_app,
     client=_client,
     openapi=openapi.paths,

@@ -19,13 +19,13 @@ from flask import Flask, Response, request
 from marshmallow import ValidationError
 
 from wallet import wire
-from wallet.config import GitSlotPark
 from wallet.core import signs
 from wallet.core.money import LEGACY_UNIT, exponent, format_amount, rescale
 from wallet.core.wallet import Move, Outcome, Result, Wallet
 from wallet.fastload import Loader, compile_loader
 from wallet.ops import access, observe
 from wallet.providers.gitslotpark import schemas as schemas
+from wallet.providers.gitslotpark.settings import GitSlotPark
 
 PROVIDER = "gitslotpark"
 

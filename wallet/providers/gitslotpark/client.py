@@ -8,7 +8,7 @@ from typing import Any
 
 import requests
 
-from wallet.config import GitSlotPark
+from wallet.providers.gitslotpark.settings import GitSlotPark
 from wallet.providers.platform import BadLaunch, PlatformError, PlatformRejected, call_json
 
 PROVIDER = "gitslotpark"

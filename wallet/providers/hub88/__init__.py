@@ -9,7 +9,6 @@ from wallet.providers.hub88 import callbacks, client, openapi, settings, sim
 
 PROVIDER = Provider(
     name=callbacks.PROVIDER,
-    accounts=lambda s: s.accounts.get(callbacks.PROVIDER, ()),
     init_app=callbacks.init_app,
     client=client.for_account,
     openapi=openapi.paths,

@@ -5,12 +5,12 @@ from __future__ import annotations
 from marshmallow import fields
 
 from wallet.providers import Provider
-from wallet.providers.igamingace import callbacks, openapi
+from wallet.providers.igamingace import callbacks, openapi, settings
 from wallet.providers.igamingace.client import IGamingAceClient
 
 PROVIDER = Provider(
     name=callbacks.PROVIDER,
-    accounts=lambda settings: settings.igamingace,
+    settings=settings.load,
     init_app=callbacks.init_app,
     client=IGamingAceClient,
     openapi=openapi.paths,

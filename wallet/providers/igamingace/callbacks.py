@@ -20,13 +20,13 @@ from flask import Flask, Response, request
 from marshmallow import EXCLUDE, Schema, ValidationError, fields
 
 from wallet import wire
-from wallet.config import IGamingAce
 from wallet.core import signs
 from wallet.core.money import AmountError, decimals, exponent, parse_amount
 from wallet.core.wallet import Move, Outcome, Result, Wallet
 from wallet.fastload import Loader, compile_loader
 from wallet.fields import MAX_ID, Currency, ExactAmount, one_line
 from wallet.ops import access, observe
+from wallet.providers.igamingace.settings import IGamingAce
 
 PROVIDER = "igamingace"
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import requests
 
-from wallet.config import IGamingAce
 from wallet.core.store import Store
+from wallet.providers.igamingace.settings import IGamingAce
 from wallet.providers.platform import BadLaunch, PlatformBusy, PlatformError, PlatformRejected, backing_off, call_json
 
 PROVIDER = "igamingace"
