@@ -197,3 +197,87 @@ local function mark(txid, rec, meta)
   journal(KEYS[3], {'kind', 'marker', 'tx', txid, 'state', rec.s, 'outcome', rec.o or '', 'fp', rec.f or ''},
     meta)
 end
+
+-- Player protection (wallet/core/limits.py, docs/player-protection.md). A player's limits hash
+-- (KEYS[LIMITS]; absent for a player without limits, so nothing is read or counted for them):
+--   stake, loss:<period>, deposit:<period>   a limit in minor units (period: day, week, month)
+--   used:loss:<period>, used:deposit:<period>  '<period id>|<amount>' counted in the current one
+--   next:<limit>                             '<value, '' = removed>|<effective unix ms>': a raise
+--   exclusion                                '<cool-off|self-exclusion>|<until unix ms, 0 = none>'
+-- ARGV[PROTECT] .. +3: now (unix ms), then the ids of the current day, week and month.
+local LIMITS = 0  -- KEYS index of the limits hash (each script that enforces sets it)
+local PROTECT = 0  -- ARGV index of now; the period ids follow
+local PERIODS = {'day', 'week', 'month'}
+
+-- The player's limits with raises that came due applied, or nil when there are none.
+local function protection()
+  local raw = redis.call('HGETALL', KEYS[LIMITS])
+  if #raw == 0 then return nil end
+  local h, now = {}, tonumber(ARGV[PROTECT])
+  for i = 1, #raw, 2 do h[raw[i]] = raw[i + 1] end
+  for field, v in pairs(h) do
+    local name = string.match(field, '^next:(.+)$')
+    local value, at = string.match(v, '^([^|]*)|(%d+)$')
+    if name and at and tonumber(at) <= now then
+      if value == '' then redis.call('HDEL', KEYS[LIMITS], name) else redis.call('HSET', KEYS[LIMITS], name, value) end
+      h[name] = value ~= '' and value or nil
+      redis.call('HDEL', KEYS[LIMITS], field)
+      h[field] = nil
+    end
+  end
+  local ids = {day = ARGV[PROTECT + 1], week = ARGV[PROTECT + 2], month = ARGV[PROTECT + 3]}
+  return {h = h, now = now, ids = ids}
+end
+
+-- What is counted for kind ('loss' or 'deposit') in the current period.
+local function used(p, kind, period)
+  local id, n = string.match(p.h['used:' .. kind .. ':' .. period] or '', '^(.*)|(-?%d+)$')
+  if id ~= p.ids[period] then return 0 end
+  return tonumber(n)
+end
+
+-- Count delta (minor units; negative gives back) for kind in every current period.
+local function count(p, kind, delta)
+  if not p or delta == 0 then return end
+  for _, period in ipairs(PERIODS) do
+    local field = 'used:' .. kind .. ':' .. period
+    p.h[field] = p.ids[period] .. '|' .. fmt(used(p, kind, period) + delta)
+    redis.call('HSET', KEYS[LIMITS], field, p.h[field])
+  end
+end
+
+-- The active exclusion's kind, or nil.
+local function excluded(p)
+  local kind, till = string.match(p.h.exclusion or '', '^(.+)|(%d+)$')
+  if kind and (tonumber(till) == 0 or p.now < tonumber(till)) then return kind end
+  return nil
+end
+
+-- The refusal of a bet of stake whose net loss is net, {outcome, limit, left}, or nil.
+local function bet_refusal(p, stake, net)
+  if not p then return nil end
+  local kind = excluded(p)
+  if kind then return {'EXCLUDED', kind, '0'} end
+  if p.h.stake and stake > tonumber(p.h.stake) then return {'LIMIT', 'stake', p.h.stake} end
+  for _, period in ipairs(PERIODS) do
+    local limit = p.h['loss:' .. period]
+    if limit and used(p, 'loss', period) + net > tonumber(limit) then
+      return {'LIMIT', 'loss:' .. period, fmt(math.max(0, tonumber(limit) - used(p, 'loss', period)))}
+    end
+  end
+  return nil
+end
+
+-- The refusal of a cashier deposit of amount, {outcome, limit, left}, or nil.
+local function deposit_refusal(p, amount)
+  if not p then return nil end
+  local kind = excluded(p)
+  if kind then return {'EXCLUDED', kind, '0'} end
+  for _, period in ipairs(PERIODS) do
+    local limit = p.h['deposit:' .. period]
+    if limit and used(p, 'deposit', period) + amount > tonumber(limit) then
+      return {'LIMIT', 'deposit:' .. period, fmt(math.max(0, tonumber(limit) - used(p, 'deposit', period)))}
+    end
+  end
+  return nil
+end

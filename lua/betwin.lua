@@ -6,8 +6,9 @@ KEYS[1]  account hash   wallet:{sN}:player:<player>
 KEYS[2]  tx hash        wallet:{sN}:tx:<provider>:<player>
 KEYS[3]  ledger stream  wallet:{sN}:ledger
 KEYS[4]  session key    wallet:{sN}:session:<player>  (read only with flag S)
-KEYS[5]  aged-id directory  wallet:{sN}:aged   'gen:bits,...' newest first (see _shared)
-KEYS[6..] its generations  wallet:{sN}:aged:<gen>, in the directory's order
+KEYS[5]  limits hash    wallet:{sN}:limits:<player>   player protection (see _shared)
+KEYS[6]  aged-id directory  wallet:{sN}:aged   'gen:bits,...' newest first (see _shared)
+KEYS[7..] its generations  wallet:{sN}:aged:<gen>, in the directory's order
 ARGV[1]  the caller's aged-id directory (answered STALE when not current)
 ARGV[2]  transaction id
 ARGV[3]  aged-id probe of ARGV[2], 'h1:h2' ('' = do not check the filter)
@@ -18,12 +19,13 @@ ARGV[7]  flags: B refuse a blocked player, S require an open session
 ARGV[8]  the caller's currency condition (see _shared): '', a digit, or a code
 ARGV[9]  journal metadata, one JSON array (see _shared and wallet/journal.py)
 ARGV[10] exponent of ARGV[5] and ARGV[6] (converted to the account's unit, see _shared)
+ARGV[11..14] now (unix ms) and the current day, week and month ids (player protection, see _shared)
 
 Returns {unit, outcome, balance, ref, balance_after, currency, delta}: as debit.lua (STALE and
-BAD_AMOUNT and TOO_LARGE included).
+BAD_AMOUNT, TOO_LARGE, LIMIT and EXCLUDED included; the loss limits count the net, bet - win).
 ]]
 
-AGED = 5
+AGED, LIMITS, PROTECT = 6, 5, 11
 local acct = load_account(KEYS[1])
 if not acct then return {'NO_PLAYER'} end
 local outdated = stale()
@@ -39,4 +41,8 @@ if acct.balance - bet < 0 then return {'NO_FUNDS', fmt(acct.balance)} end
 local delta = win - bet
 local over = past_max(acct, delta)
 if over then return over end
+local p = protection()
+local limited = bet_refusal(p, bet, -delta)
+if limited then return {limited[1], fmt(acct.balance), limited[2], limited[3]} end
+count(p, 'loss', -delta)
 return apply(acct, ARGV[2], {s = 'A', d = delta, f = ARGV[4], k = 'betwin'}, ARGV[9], {bet, win})

@@ -12,8 +12,10 @@ KEYS[2]  tx hash        wallet:{sN}:tx:<provider>:<player>
 KEYS[3]  ledger stream  wallet:{sN}:ledger
 KEYS[4]  round index    wallet:{sN}:round:<provider>:<player>:<round>  (read, and marked '*', only
          when ARGV[2] is '')
-KEYS[5]  aged-id directory  wallet:{sN}:aged   'gen:bits,...' newest first (see _shared)
-KEYS[6..] its generations  wallet:{sN}:aged:<gen>, in the directory's order
+KEYS[5]  limits hash    wallet:{sN}:limits:<player>   player protection: a reversed bet gives its
+         stake back to the loss counters, a reversed win takes it again (see _shared)
+KEYS[6]  aged-id directory  wallet:{sN}:aged   'gen:bits,...' newest first (see _shared)
+KEYS[7..] its generations  wallet:{sN}:aged:<gen>, in the directory's order
 ARGV[1]  the caller's aged-id directory (answered STALE when not current)
 ARGV[2]  transaction id to reverse; '' = every bet of the round index KEYS[4] not yet reversed
          (a bet of the index absent from the tx hash has aged: answered PRUNED)
@@ -27,6 +29,7 @@ ARGV[8]  journal metadata, one JSON array [provider, player, round] (see _shared
 ARGV[9]  the caller's currency condition (see _shared): '', a digit, or a code
 ARGV[10] '1': reverse bets only (a cancel); '' reverses whatever the target was (a rollback)
 ARGV[11] lifetime in seconds of the '*' marker of a round cancelled before its bets
+ARGV[12..15] now (unix ms) and the current day, week and month ids (player protection, see _shared)
 
 Returns {unit, outcome, balance, ref, balance_after} (unit first: see _shared):
   OK           reversed (one ledger entry per transaction); ref = the last entry's id,
@@ -44,7 +47,7 @@ Returns {unit, outcome, balance, ref, balance_after} (unit first: see _shared):
   TOO_LARGE    the reversals would take the balance past MAX_BALANCE (see _shared); nothing done
 ]]
 
-AGED = 5
+AGED, LIMITS, PROTECT = 6, 5, 12
 local acct = load_account(KEYS[1])
 if not acct then return {'NO_PLAYER'} end
 local outdated = stale()
@@ -93,6 +96,7 @@ if ARGV[2] == '' then
 end
 
 local reply, seen, total = nil, false, 0
+local p = protection()
 for i, txid in ipairs(targets) do
   local original = originals[i]
   seen = seen or original ~= nil
@@ -100,6 +104,7 @@ for i, txid in ipairs(targets) do
     local reversal = {s = 'X', o = 'OK', d = -tonumber(original.d), f = ARGV[6], k = ARGV[7], t = txid}
     reply = move(acct, own, reversal, ARGV[8])
     total = total + tonumber(reversal.d)
+    count(p, 'loss', tonumber(original.d))  -- a provider's transactions are all game play
     acct.balance = tonumber(reversal.b)
     original.s = 'R'
     save(txid, original)

@@ -32,10 +32,11 @@ def test_generated_requests(app: Flask, engine: Engine, monkeypatch: pytest.Monk
     checked = []
     for result in schema.get_all_operations():
         operation = result.ok()
-        # Rules a schema cannot state: the report's date range (to >= from, at most 366 days), and a
-        # cashier amount's decimals, which must fit the player's currency (JPY none, BTC eight).
+        # Rules a schema cannot state: the report's date range (to >= from, at most 366 days), a
+        # cashier amount's or a limit's decimals, which must fit the player's currency (JPY none,
+        # BTC eight), and an exclusion's end, which depends on now (a cool-off 24 hours to 6 weeks).
         unstated = operation.path == "/api/v1/reports/ggr" or operation.path.endswith(
-            ("/deposits", "/withdrawals", "/adjustments")
+            ("/deposits", "/withdrawals", "/adjustments", "/limits", "/exclusions")
         )
         _fuzz(operation, [positive_data_acceptance] if unstated else [])
         checked.append(operation.label)

@@ -40,6 +40,9 @@ API = {
     ("POST", "/api/v1/players/p1/adjustments"): "cashier",
     ("POST", "/api/v1/players/p1/launch"): "cashier",
     ("POST", "/api/v1/players/p1/free-spins"): "cashier",
+    ("GET", "/api/v1/players/p1/limits"): "viewer",
+    ("PATCH", "/api/v1/players/p1/limits"): "cashier",
+    ("POST", "/api/v1/players/p1/exclusions"): "cashier",
     ("PATCH", "/api/v1/players/p1"): "admin",
 }
 OFFICE = {

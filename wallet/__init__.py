@@ -22,7 +22,7 @@ from wallet.errors import StoreFull, StoreUnavailable
 from wallet.ledger import db, history
 from wallet.ledger.archive import SqlArchive
 from wallet.operator import api as operator_api
-from wallet.operator import audit, backoffice, games, openapi, staff_pages
+from wallet.operator import audit, backoffice, games, openapi, protection, staff_pages
 from wallet.ops import access, guard, metrics, observe, requestlog
 from wallet.providers import platform
 
@@ -54,11 +54,11 @@ def create_app(env: Mapping[str, str] | None = None, client: redis.Redis | None 
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES + 1  # a byte more shows a body past the limit
     app.before_request(_body_within_limit)
     engine = db.connect(settings.database_url)
-    wallet = Wallet(store, SqlArchive(engine))
+    wallet = Wallet(store, SqlArchive(engine), settings.limit_zone)
     app.extensions["wallet"] = Services(
         settings, store, wallet, engine, _platforms(settings, store), guard.Watch(store.client)
     )
-    app.register_blueprint(_nested(operator_api.bp, audit.bp, games.bp, history.bp))
+    app.register_blueprint(_nested(operator_api.bp, audit.bp, games.bp, history.bp, protection.bp))
     for provider in providers.registry():
         if accounts := provider.accounts(settings):
             provider.init_app(app, accounts, wallet)

@@ -71,7 +71,10 @@ def _embedded_hooks(services: Services) -> dict[str, Any]:
 
     def post_worker_init(worker: Any) -> None:
         db.migrate(services.db)
-        players, _ = recovery.restore(services.store, services.db, retention, horizon=services.settings.aged_horizon)
+        settings = services.settings
+        players, _ = recovery.restore(
+            services.store, services.db, retention, horizon=settings.aged_horizon, zone=settings.limit_zone
+        )
         if players:
             worker.log.info("restored %d players from %s", players, services.db.url)
         threading.Thread(target=job.run, args=(services.store, services.db, 1.0, retention, stop), daemon=True).start()
@@ -151,7 +154,13 @@ def restore(force: bool) -> None:
         try:
             players, records = _sql(
                 lambda: recovery.restore(
-                    services.store, services.db, settings.retention, force, bar.update, settings.aged_horizon
+                    services.store,
+                    services.db,
+                    settings.retention,
+                    force,
+                    bar.update,
+                    settings.aged_horizon,
+                    settings.limit_zone,
                 )
             )
         except recovery.NotEmpty as exc:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from wallet.core import money
 from wallet.errors import ConfigError
@@ -43,6 +44,8 @@ class Settings:
     require_2fa: bool = False  # WALLET_REQUIRE_2FA: admins must sign in to the back office with TOTP
     backoffice_idle: int = 900  # seconds of inactivity after which a back-office session ends
     redis_soft_limit: int = 80  # WALLET_REDIS_SOFT_LIMIT: % of maxmemory where money writes stop
+    limit_cooling: int = 86400  # WALLET_LIMIT_COOLING: seconds before a raised or removed limit applies
+    limit_zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))  # WALLET_LIMIT_TIMEZONE
     accounts: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)  # each provider's accounts, by its
     # name, as its settings module reads them (Provider.settings); () = not served
 
@@ -86,6 +89,8 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         currencies=currencies,
         require_2fa=_flag(env, "WALLET_REQUIRE_2FA"),
         redis_soft_limit=_percent(env, "WALLET_REDIS_SOFT_LIMIT", 80),
+        limit_cooling=int(_duration(env, "WALLET_LIMIT_COOLING", timedelta(hours=24), timedelta(0)).total_seconds()),
+        limit_zone=_zone(env, "WALLET_LIMIT_TIMEZONE"),
         accounts=accounts,
         backoffice_idle=int(
             _duration(
@@ -208,6 +213,15 @@ def _duration(env: Mapping[str, str], name: str, default: timedelta, minimum: ti
     if value is None or value < minimum:
         raise ConfigError(f"{name}: a duration such as 30s, 15m, 48h or 7d, at least {minimum}")
     return value
+
+
+def _zone(env: Mapping[str, str], name: str) -> ZoneInfo:
+    """An IANA time zone such as Europe/Stockholm or America/Toronto (default UTC)."""
+    text = setting(env, name) or "UTC"
+    try:
+        return ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(f"{name}: an IANA time zone such as America/Toronto or UTC") from exc
 
 
 def _flag(env: Mapping[str, str], name: str) -> bool:

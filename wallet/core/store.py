@@ -12,6 +12,7 @@ script call touches one Redis Cluster slot and the player's ledger stream lives 
     <prefix>:snapshot:lease                    string with a TTL: the snapshot worker draining now
     <prefix>:{s<N>}:session:<player>           string with a TTL: the open game session
     <prefix>:{s<N>}:tokens:<player>            sorted set with a TTL: its session tokens (newest kept)
+    <prefix>:{s<N>}:limits:<player>            hash: its limits, exclusion and period counters (if any)
     <prefix>:{s<N>}:round:<provider>:<player>:<round>   set with a TTL: bet ids of a round
     <prefix>:{s<N>}:freespins:<player>         hash: free-spin grant id -> grant (JSON)
     <prefix>:cache:<name>, <prefix>:platform:<provider>:slots   catalogs, platform call slots
@@ -55,14 +56,14 @@ SCRIPT_NAMES = tuple(
 )
 #: Scripts that may grow Redis: refused past the soft memory limit (MemoryGate), so that the
 #: worker, whose own scripts declare allow-oom, always has room to drain, prune and rotate.
-GROWING = frozenset({"betwin", "claim", "create_player", "credit", "debit", "rollback", "session"})
+GROWING = frozenset({"betwin", "claim", "create_player", "credit", "debit", "limits", "rollback", "session"})
 
 
 #: Scripts that read a player's account, and the claim (run the way money scripts are): their
 #: reply starts with the account's unit (lua/_shared.lua; '' for none read), added by the wrapper
 #: below so that no return site can forget it.
 ACCOUNT_SCRIPTS = frozenset(
-    {"balance", "betwin", "claim", "create_player", "credit", "debit", "rollback", "set_status"}
+    {"balance", "betwin", "claim", "create_player", "credit", "debit", "limits", "rollback", "set_status"}
 )
 _UNIT_FIRST = "local function main()\n{}\nend\nlocal reply = main()\ntable.insert(reply, 1, UNIT)\nreturn reply\n"
 
@@ -110,6 +111,10 @@ class PlayerKeys:
     @property
     def session(self) -> str:
         return f"{self.tag}:session:{self.player}"
+
+    @property
+    def limits(self) -> str:
+        return f"{self.tag}:limits:{self.player}"
 
     @property
     def tokens(self) -> str:
@@ -416,6 +421,11 @@ class Store:
         with _unavailable():
             self.client.hset(self.keys(player).free_spins, grant, record)
 
+    def limits(self, player: str) -> dict[str, str]:
+        """The player's limits hash as stored (lua/_shared.lua: Player protection); {} for none."""
+        with _unavailable():
+            return {str(k): str(v) for k, v in self.client.hgetall(self.keys(player).limits).items()}
+
     def grants(self, player: str) -> list[str]:
         with _unavailable():
             return [str(v) for v in self.client.hvals(self.keys(player).free_spins)]
@@ -467,6 +477,15 @@ class Store:
             for player, balance, currency, status, unit in rows:
                 fields = {"balance": balance, "currency": currency, "status": status, "unit": unit}
                 pipe.hset(self.keys(player).account, mapping=fields)  # type: ignore[arg-type]
+            pipe.execute()
+
+    def write_limits(self, rows: Sequence[tuple[str, dict[str, str]]]) -> None:
+        """Restore limits hashes: (player, fields) each (lua/_shared.lua: Player protection)."""
+        with _unavailable():
+            pipe = self.client.pipeline(transaction=False)
+            for player, fields in rows:
+                if fields:
+                    pipe.hset(self.keys(player).limits, mapping=fields)  # type: ignore[arg-type]
             pipe.execute()
 
     def write_records(self, rows: Sequence[tuple[str, str, str, str]]) -> None:

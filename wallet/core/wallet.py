@@ -6,8 +6,9 @@ import enum
 import time
 from dataclasses import dataclass
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
-from wallet.core import journal, signs, tokens
+from wallet.core import journal, limits, signs, tokens
 from wallet.core.aged import probe
 from wallet.core.money import LEGACY_UNIT, MAX_BALANCE, exponent, reduced
 from wallet.core.records import fingerprint
@@ -15,6 +16,7 @@ from wallet.core.store import PlayerKeys, Store
 from wallet.errors import StoreUnavailable
 from wallet.ops import metrics
 
+UTC_ZONE = ZoneInfo("UTC")
 #: How long a round's bet ids stay indexed for a cancel that names only the round (seconds).
 ROUND_INDEX_SECONDS = 2 * 24 * 3600
 
@@ -37,6 +39,8 @@ class Outcome(enum.StrEnum):
     NOT_A_BET = "NOT_A_BET"  # a cancel (bets only) named a win: nothing done
     ROLLED_BACK = "ROLLED_BACK"  # already reversed, or cancelled before it arrived
     PRUNED = "PRUNED"  # internal: a record left Redis after its retention (restored from SQL)
+    LIMIT = "LIMIT"  # a player's limit refuses the bet or deposit (Result.limit names it, .left what is left)
+    EXCLUDED = "EXCLUDED"  # the player is in a cool-off or self-exclusion (Result.limit names which)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +55,8 @@ class Result:
     status: str | None = None
     delta: int = 0  # what an applied change moved (0 for replays and refusals)
     unit: int = LEGACY_UNIT  # decimals of every amount here: the player's unit (wallet/core/money.py)
+    limit: str | None = None  # LIMIT: the limit (loss:day, stake, ...); EXCLUDED: the exclusion's kind
+    left: int | None = None  # LIMIT: what that limit still allows, in the player's unit
 
     @property
     def ok(self) -> bool:
@@ -111,9 +117,13 @@ class Wallet:
     """Every operation on players' money. Each method is one atomic Redis script call (two more,
     only when a transaction older than the retention comes back and its record is restored)."""
 
-    def __init__(self, store: Store, archive: Archive | None = None) -> None:
+    def __init__(self, store: Store, archive: Archive | None = None, zone: ZoneInfo = UTC_ZONE) -> None:
         self.store = store
         self.archive = archive
+        self.zone = zone  # where the limits' days, weeks and months begin (wallet/core/limits.py)
+
+    def _protect(self) -> list[str | int]:
+        return limits.script_args(self.store.clock(), self.zone)
 
     def create_player(self, player: str, currency: str) -> Result:
         """Open an account kept at its currency's decimals for good (CURRENCY: an unknown currency)."""
@@ -151,8 +161,9 @@ class Wallet:
             index_seconds,
             move.meta(),
             exp,
+            *self._protect(),
         ]
-        script_keys = [*_money_keys(keys, move), keys.round(move.provider, move.round)]
+        script_keys = [*_money_keys(keys, move), keys.round(move.provider, move.round), keys.limits]
         return _counted(self._money("debit", script_keys, args, move.provider, keys), move.provider, kind)
 
     def credit(self, move: Move, kind: str = "win", pays: str = "") -> Result:
@@ -164,9 +175,8 @@ class Wallet:
             return Result(Outcome.TOO_LARGE)
         meta = move.meta()
         args = [move.tx, move.probe(), move.fingerprint(kind), amount, kind, meta, move.currency, exp]
-        if pays:
-            args += [pays, probe(move.provider, move.player, pays)]
-        script_keys = _money_keys(keys, move)[:3]
+        args += [pays, probe(move.provider, move.player, pays) if pays else "", *self._protect()]
+        script_keys = [*_money_keys(keys, move)[:3], keys.limits]
         result = self._money("credit", script_keys, args, move.provider, keys, probed=(0, 8))
         return _counted(result, move.provider, kind)
 
@@ -186,8 +196,9 @@ class Wallet:
             move.currency,
             move.meta(),
             exp,
+            *self._protect(),
         ]
-        result = self._money("betwin", _money_keys(keys, move), args, move.provider, keys)
+        result = self._money("betwin", [*_money_keys(keys, move), keys.limits], args, move.provider, keys)
         if result.outcome is Outcome.OK:
             metrics.money(move.provider, str(result.currency), "bet", move.bet)
             metrics.money(move.provider, str(result.currency), "win", move.win)
@@ -223,8 +234,9 @@ class Wallet:
             currency,
             "1" if bets_only else "",
             ROUND_INDEX_SECONDS,
+            *self._protect(),
         ]
-        script_keys = [keys.account, keys.txs(provider), keys.ledger, keys.round(provider, round_id)]
+        script_keys = [keys.account, keys.txs(provider), keys.ledger, keys.round(provider, round_id), keys.limits]
         result = self._money("rollback", script_keys, args, provider, keys, probed=(0, 2))
         return _counted(result, provider, "rollback")
 
@@ -306,6 +318,39 @@ class Wallet:
         keys = self.store.keys(player)
         return Outcome(self.store.run("token", [keys.tokens, keys.session], [tokens.digest(token)])[0])
 
+    def set_limits(
+        self,
+        player: str,
+        changes: dict[str, int | None],
+        exclusion: tuple[str, int] | None = None,
+        cooling_seconds: int = 86400,
+        audit: str = "",
+        seeds: dict[str, str] | None = None,
+    ) -> tuple[Outcome, limits.Protection | None]:
+        """Change limits (minor units of the player's unit; None removes) and start an exclusion
+        ((kind, until unix ms; 0 = indefinite)): tighter now, looser after ``cooling_seconds``
+        (lua/limits.lua). ``seeds``: the counters to start from if the player has no limits yet
+        (the current periods' play from SQL). OK with the limits after it; EXCLUDED when the
+        exclusion would shorten the current one; NO_PLAYER."""
+        keys = self.store.keys(player)
+        args = [
+            *self._protect(),
+            cooling_seconds * 1000,
+            limits.changes_arg(changes),
+            f"{exclusion[0]}|{exclusion[1]}" if exclusion else "",
+            journal.meta("operator", player, "", "", "", "", "", audit),
+            ";".join(f"{name}={value}" for name, value in (seeds or {}).items()),
+        ]
+        _, outcome, *rest = self.store.run("limits", [keys.account, keys.limits, keys.ledger], args)
+        if outcome != Outcome.OK:
+            return Outcome(outcome), None
+        stored = dict(zip(rest[::2], rest[1::2], strict=True))
+        return Outcome.OK, limits.read(stored, self.store.clock(), self.zone)
+
+    def protection(self, player: str) -> limits.Protection:
+        """The player's limits as they apply now (nothing for a player without any)."""
+        return limits.read(self.store.limits(player), self.store.clock(), self.zone)
+
     def _session(self, player: str, lifetime_ms: int, digest: str) -> int | None:
         keys = self.store.keys(player)
         args = [lifetime_ms, _now_ms(), digest, tokens.KEPT, tokens.GRACE_SECONDS * 1000]
@@ -329,6 +374,9 @@ def _money(reply: list[Any], keys: PlayerKeys, unit: int) -> Result:
     outcome = Outcome(reply[0])
     if len(reply) == 1:
         return Result(outcome, unit=unit)
+    if outcome in (Outcome.LIMIT, Outcome.EXCLUDED):
+        metrics.PROTECTION_REFUSALS.labels(str(reply[2]).split(":")[0]).inc()
+        return Result(outcome, balance=int(reply[1]), unit=unit, limit=str(reply[2]), left=int(reply[3]))
     ref = f"{keys.shard}-{reply[2]}" if len(reply) > 2 else None
     after = int(reply[3]) if len(reply) > 3 else None
     currency, delta = (reply[4], int(reply[5])) if len(reply) > 5 else (None, 0)

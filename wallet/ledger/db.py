@@ -120,6 +120,15 @@ api_keys = sa.Table(
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )
 
+#: Each player's limits hash without its counters (lua/limits.lua journals it; JSON), for restore.
+player_limits = sa.Table(
+    "player_limits",
+    metadata,
+    sa.Column("player", _ID, primary_key=True),
+    sa.Column("limits", sa.Text, nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+)
+
 audit_log = sa.Table(
     "audit_log",
     metadata,

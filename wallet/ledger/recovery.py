@@ -2,26 +2,33 @@
 
 restore: balances, players and transaction records go back into an empty Redis: records within
 the retention in full, older ones (within the aged-id horizon) into the aged-id filter.
-Sessions and round indexes are not restored (players sign in again; a cancel by round of a bet
-placed before the loss is answered as unknown).
+Players' limits and exclusions come back from player_limits, and the current periods' loss and
+deposit counters are summed again from the ledger (wallet/core/limits.py). Sessions and round
+indexes are not restored (players sign in again; a cancel by round of a bet placed before the
+loss is answered as unknown).
 check: for every player, Redis balance = SQL snapshot + entries not yet drained = sum of the
 player's ledger.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from wallet.core import limits
 from wallet.core.records import compact
 from wallet.core.store import Store, shard_of
+from wallet.core.wallet import UTC_ZONE
 from wallet.ledger.archive import rotate, utc
-from wallet.ledger.db import balances, ledger_entries, transactions
+from wallet.ledger.db import balances, ledger_entries, player_limits, transactions
+from wallet.ledger.db import ledger_entries as le
 from wallet.ledger.snapshot import read_cursors
 
 Progress = Callable[[int], None]
@@ -38,6 +45,7 @@ def restore(
     force: bool = False,
     progress: Progress = lambda n: None,
     horizon: timedelta = timedelta(days=30),
+    zone: ZoneInfo = UTC_ZONE,
 ) -> tuple[int, int]:
     """Write SQL's players and transaction records into Redis; returns (players, records)."""
     if not force and store.has_keys():
@@ -51,6 +59,7 @@ def restore(
             store.write_accounts([(r["player"], r["balance"], r["currency"], r["status"], r["unit"]) for r in rows])
             player_count += len(rows)
             progress(len(rows))
+        _restore_limits(conn, store, zone)
         record_count = 0
         for rows in _batches(conn.execute(sa.select(transactions)).mappings(), 1000):
             live = [r for r in rows if not r["pruned"] and utc(r["created_at"]) >= cutoff]
@@ -59,6 +68,29 @@ def restore(
             record_count += len(rows)
             progress(len(rows))
     return player_count, record_count
+
+
+def _restore_limits(conn: sa.Connection, store: Store, zone: ZoneInfo) -> None:
+    """Each player's limits as last journalled, with the current periods' counters summed from the
+    ledger: net loss = minus the sum of the player's game entries (bets, wins, reversals),
+    deposits = the sum of their cashier deposits."""
+    now = store.clock()
+    for rows in _batches(conn.execute(sa.select(player_limits)).mappings(), 1000):
+        found = [(r["player"], {**json.loads(r["limits"]), **counters(conn, r["player"], now, zone)}) for r in rows]
+        store.write_limits(found)
+
+
+def counters(conn: sa.Connection, player: str, now: float, zone: ZoneInfo) -> dict[str, str]:
+    """The player's loss and deposit counters of the current periods, summed from SQL's ledger, as
+    the limits hash holds them ('used:loss:day' -> '<period id>|<amount>')."""
+    found = {}
+    for period, (period_id, start) in zip(limits.PERIODS, limits.period_starts(now, zone), strict=True):
+        mine, since = le.c.player == player, le.c.at >= start
+        loss = sa.select(sa.func.coalesce(sa.func.sum(-le.c.amount), 0)).where(mine, since, le.c.provider != "cashier")
+        deposit = sa.select(sa.func.coalesce(sa.func.sum(le.c.amount), 0)).where(mine, since, le.c.kind == "deposit")
+        found[f"used:loss:{period}"] = f"{period_id}|{conn.execute(loss).scalar_one()}"
+        found[f"used:deposit:{period}"] = f"{period_id}|{conn.execute(deposit).scalar_one()}"
+    return found
 
 
 def _age(rows: list[Any], store: Store, engine: Engine) -> None:

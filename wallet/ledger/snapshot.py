@@ -27,7 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 from wallet.core.store import Store
 from wallet.errors import StoreUnavailable
 from wallet.ledger import quarantine
-from wallet.ledger.db import audit_log, balances, cursors, ledger_entries, transactions, upsert
+from wallet.ledger.db import audit_log, balances, cursors, ledger_entries, player_limits, transactions, upsert
 
 log = logging.getLogger("wallet.snapshot")
 
@@ -157,6 +157,12 @@ def write(conn: Connection, batch: Batch, late: bool = False) -> None:
             _reverse_target(conn, records, e, entry_id, at)
         if e["tx"]:
             _record(records, e, at, **_money_record(e, entry_id))
+    limits = {
+        e["player"]: {"player": e["player"], "limits": e["limits"], "updated_at": entry_time(entry_id)}
+        for _, entry_id, e in batch.entries
+        if e["kind"] == "limits"
+    }  # the latest change of each player
+    upsert(conn, player_limits, list(limits.values()), ["player"], ["limits", "updated_at"])
     batch.money_rows = len(ledger)
     if ledger:
         conn.execute(sa.insert(ledger_entries), ledger)

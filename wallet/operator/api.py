@@ -35,6 +35,8 @@ ROLE_OF = {
     "operator_api.adjust": "cashier",
     "operator_api.games.launch": "cashier",
     "operator_api.games.grant_free_spins": "cashier",
+    "operator_api.protection.set_limits": "cashier",
+    "operator_api.protection.exclude": "cashier",
     "operator_api.update_player": "admin",
 }
 
@@ -309,6 +311,12 @@ def _move_money(
     if result.outcome is Outcome.TOO_LARGE:
         message = f"amount: past the per-request limit, or the balance would pass {MAX_BALANCE} minor units"
         raise ApiError(422, "amount_too_large", message)
+    if result.outcome is Outcome.EXCLUDED:
+        raise ApiError(422, "player_excluded", f"the player is in a {result.limit}: no deposits until it ends")
+    if result.outcome is Outcome.LIMIT:
+        left = shown(result.left or 0, result.unit, currency)
+        period = str(result.limit).split(":")[-1]
+        raise ApiError(422, "limit_reached", f"past the player's deposit limit per {period}: {left} {currency} left")
     assert result.balance_after is not None
     body = {
         "transaction_id": result.reference,

@@ -15,7 +15,7 @@ from wallet.fields import Amount, Currency
 from wallet.ledger import history
 from wallet.openapi_parts import ERROR, json_reply
 from wallet.operator import api as operator_api
-from wallet.operator import audit, games
+from wallet.operator import audit, games, protection
 
 
 class Error(Schema):
@@ -153,6 +153,29 @@ def _operator_paths(spec: APISpec) -> None:
                 **secured,
                 "parameters": [{"in": "query", "schema": audit.AuditQuery}],
                 "responses": {**json_reply({"type": "object"}), **errors},
+            }
+        },
+    )
+    spec.path(
+        "/api/v1/players/{player}/limits",
+        parameters=player_id,
+        operations={
+            "get": {**secured, "responses": {**json_reply({"type": "object"}), **errors}},
+            "patch": {
+                **secured,
+                "requestBody": body(protection.LimitsBody),
+                "responses": {**json_reply({"type": "object"}), **errors},
+            },
+        },
+    )
+    spec.path(
+        "/api/v1/players/{player}/exclusions",
+        parameters=player_id,
+        operations={
+            "post": {
+                **secured,
+                "requestBody": body(protection.ExclusionBody),
+                "responses": {**json_reply({"type": "object"}, "201"), **errors},
             }
         },
     )

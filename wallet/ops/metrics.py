@@ -44,6 +44,18 @@ UNAVAILABLE = Counter(
 REDIS_FULL = Counter(
     "wallet_redis_full_total", "Requests answered 503 because Redis refused a write at maxmemory.", ["surface"]
 )
+PROTECTION_REFUSALS = Counter(
+    "wallet_protection_refusals_total",
+    "Bets and deposits refused by a player's limit or exclusion, by kind (stake, loss, deposit, cool-off, "
+    "self-exclusion).",
+    ["kind"],
+)
+PROTECTION_CHANGES = Counter(
+    "wallet_protection_changes_total",
+    "Limit and exclusion changes, by kind (stake, loss, deposit, cool-off, self-exclusion) and when they took "
+    "effect (now, or pending a cooling-off).",
+    ["kind", "effect"],
+)
 AGED_LOOKUPS = Counter(
     "wallet_aged_lookups_total",
     "Ids found in the aged-id filter and looked up in SQL: found, or false_positive (a new id).",

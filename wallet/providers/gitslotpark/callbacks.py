@@ -244,6 +244,9 @@ def _claimed(wallet: Wallet, name: str, data: dict[str, Any]) -> bool:
 def _render(obs: observe.Observation, result: Result, operation: _Operation, account: _Account) -> Response:
     if result.ok and not account.serves(result):
         result = Result(Outcome.CURRENCY)
+    if result.outcome in (Outcome.LIMIT, Outcome.EXCLUDED):  # PROTOCOLS.md section 3: 1, naming the limit
+        what = f"{result.limit} limit reached" if result.outcome is Outcome.LIMIT else f"player in {result.limit}"
+        return account.reply(obs, GENERAL, f"Bet refused: {what}")
     if not result.ok:
         return account.reply(obs, *_FAILURES.get(result.outcome, (GENERAL, "General error")))
     assert result.balance is not None

@@ -50,6 +50,8 @@ _STATUS: dict[Outcome, str] = {
     Outcome.ROLLED_BACK: "RS_ERROR_TRANSACTION_ROLLED_BACK",
     Outcome.BAD_AMOUNT: WRONG_TYPES,
     Outcome.TOO_LARGE: WRONG_TYPES,
+    Outcome.LIMIT: "RS_ERROR_LIMIT_REACHED",
+    Outcome.EXCLUDED: "RS_ERROR_USER_DISABLED",
 }
 #: A rollback is answered RS_OK when there was nothing (more) to refund: a bet never seen (now
 #: remembered, so its late arrival is refused), or one already refunded under another uuid.

@@ -37,6 +37,8 @@ _STATUS: dict[Outcome, str] = {
     Outcome.NO_PLAYER: "ERR_INVALID_PLAYER_ID",
     Outcome.BLOCKED: "ERR_NOT_AUTHENTICATED",
     Outcome.NO_SESSION: "ERR_NOT_AUTHENTICATED",
+    Outcome.LIMIT: "ERR_NOT_AUTHENTICATED",  # PROTOCOLS.md section 3: a limit or exclusion refuses the bet
+    Outcome.EXCLUDED: "ERR_NOT_AUTHENTICATED",
     Outcome.CURRENCY: "ERR_INVALID_ACCOUNT",
     Outcome.NO_FUNDS: "ERR_NOT_ENOUGH_MONEY",
     Outcome.NOT_FOUND: "ERR_TRANSACTION_DOES_NOT_EXIST",
