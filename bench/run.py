@@ -6,6 +6,7 @@
     (d) a realistic Withdraw/Deposit/BetWin/Rollback/GetBalance mix on 1,000 players
     (e) the same mix on a PostgreSQL row-lock wallet (bench/pg_app.py), when PostgreSQL answers
     (f) a Hub88 mix (bet/win/rollback/balance, RSA-signed bodies, session tokens) on the wallet
+    (g) the mix of (d) on players who all have limits (stake, loss and deposit: checked, never hit)
     then the Redis-side cost of each money script: calls per second on the server (INFO commandstats)
 
 Prints the figures and writes bench/RESULTS.md (with bench/REMOTE.md, the remote-Redis study of
@@ -105,6 +106,7 @@ def request_files(folder: Path) -> dict[str, Path]:
         balance.append(("/gitslotpark/GetBalance", json.dumps(body)))
     files["c"] = balance
     files["d"] = [_mixed(gsp, rng, n) for n in range(MIXED_REQUESTS)]
+    files["g"] = [_mixed(gsp, random.Random(9), n, "q") for n in range(MIXED_REQUESTS)]
     paths = {}
     for name, lines in files.items():
         paths[name] = folder / f"{name}.txt"
@@ -147,9 +149,9 @@ def _hub88_mix(rng: random.Random) -> list[tuple[str, str]]:
     return lines
 
 
-def _mixed(gsp: GitSlotPark, rng: random.Random, n: int) -> tuple[str, str]:
+def _mixed(gsp: GitSlotPark, rng: random.Random, n: int, prefix: str = "p") -> tuple[str, str]:
     """Round-robin over Withdraw 35%, Deposit 25%, BetWin 15%, Rollback 5%, GetBalance 20%."""
-    player, tx, rnd = f"p{rng.randrange(PLAYERS)}", f"t{n}", f"r{n}"
+    player, tx, rnd = f"{prefix}{rng.randrange(PLAYERS)}", f"t{n}", f"r{n}"
     amount = rng.randint(10, 500)
     pick = rng.random()
     if pick < 0.35:
@@ -255,6 +257,10 @@ def fund(redis_url: str, prefix: str) -> None:
         wallet.create_player(f"p{i}", "EUR")
         wallet.credit(Move("cashier", f"p{i}", "seed", win=10**11), kind="deposit")
         wallet.open_session(f"p{i}", 24 * 3600, f"bench-token-{i}")  # the token of the Hub88 lines
+        wallet.create_player(f"q{i}", "EUR")  # (g)'s players: limits checked on every bet, never reached
+        wallet.credit(Move("cashier", f"q{i}", "seed", win=10**11), kind="deposit")
+        high = {"stake": 10**9, "loss:day": 10**11, "loss:week": 10**11, "loss:month": 10**11, "deposit:day": 10**11}
+        wallet.set_limits(f"q{i}", high)
 
 
 def script_costs(redis_url: str) -> dict[str, float]:
@@ -399,7 +405,15 @@ def main() -> None:
             servers[name] = (gunicorn(port, tuning, app, env, path), port)
             procs.append(servers[name][0])
         files = request_files(data)
-        targets = {"a": "minimal", "b": "minimal", "c": "wallet", "d": "wallet", "e": "pg", "f": "wallet"}
+        targets = {
+            "a": "minimal",
+            "b": "minimal",
+            "c": "wallet",
+            "d": "wallet",
+            "e": "pg",
+            "f": "wallet",
+            "g": "wallet",
+        }
         targets = {t: app for t, app in targets.items() if app in servers}
         runs: dict[str, list[dict[str, float]]] = {t: [] for t in targets}
         for round_no in range(ROUNDS):
@@ -432,6 +446,7 @@ NAMES = {
     "d": "(d) mix: Withdraw 35 / Deposit 25 / BetWin 15 / Rollback 5 / GetBalance 20 %, 1,000 players",
     "e": "(e) the same mix on a PostgreSQL row-lock wallet (SELECT ... FOR UPDATE)",
     "f": "(f) Hub88 mix: bet 45 / win 30 / rollback 5 / balance 20 %, RSA-2048 signed bodies, 1,000 players",
+    "g": "(g) the mix of (d) on 1,000 players with stake, loss and deposit limits (checked, never reached)",
 }
 
 
@@ -448,6 +463,9 @@ def targets_text(best: dict[str, dict[str, float]]) -> str:
         checks.append((f"the mix at least 1.5x the PostgreSQL row-lock wallet (e): {ratio:.2f}x", ratio >= 1.5))
     else:
         checks.append(("the mix against a PostgreSQL row-lock wallet: not measured (no PostgreSQL)", False))
+    if "g" in best:  # issue 23: limits checked on every bet keep the mix at least 90 % of the floor
+        share = best["g"]["rps"] / b["rps"]
+        checks.append((f"players with limits, (g), at least 90 % of (b): {share:.0%}", share >= 0.9))
     return "\n".join(f"- {text}: **{'met' if ok else 'NOT met'}**" for text, ok in checks)
 
 
