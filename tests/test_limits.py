@@ -226,3 +226,57 @@ def test_first_limit_counts_the_day_so_far(app: Flask, engine: Any, operator: Op
     assert view == {"limit": "10.00", "used": "8.00", "left": "2.00"}
     assert gsp.withdraw("p1", "2.01", "b2")["result"] == 1
     assert gsp.withdraw("p1", "2.00", "b3")["result"] == 0
+
+
+def test_cli_sets_and_shows_limits(app: Flask, engine: Any, operator: Operator, gsp: Provider) -> None:
+    """`wallet player limits --set` and `wallet player exclude` take the API's path: same rules,
+    audited as cli:<login>; without --set it prints the limits."""
+    import json
+
+    from click.testing import CliRunner
+
+    from wallet.cli import main
+
+    def wallet(*args: str) -> Any:
+        return CliRunner().invoke(main, ["player", *args], obj=app)
+
+    operator.create("p1", balance="50.00")
+    done = wallet("limits", "p1", "--set", "stake=2.00", "--set", "loss:week=30.00")
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output)["stake"] == {"limit": "2.00"}
+    assert gsp.withdraw("p1", "2.50", "b1")["result"] == 1
+    shown = json.loads(wallet("limits", "p1").output)
+    assert shown["loss"]["week"] == {"limit": "30.00", "used": "0.00", "left": "30.00"}
+    bad = wallet("limits", "p1", "--set", "stake=1.001")
+    assert bad.exit_code == 1 and "invalid_fields" in bad.output
+    until = (datetime.now(UTC) + timedelta(days=3)).isoformat()
+    assert wallet("exclude", "p1", "cool-off", "--until", until).exit_code == 0
+    assert gsp.withdraw("p1", "1.00", "b2")["message"] == "Bet refused: player in cool-off"
+    drain_once(app.extensions["wallet"].store, engine)
+    rows = operator.client.get("/api/v1/audit?player=p1", headers=operator.headers).get_json()["items"]
+    assert {r["action"]: r["actor_kind"] for r in rows}["limits_change"] == "cli"
+
+
+def test_back_office_shows_and_sets_limits(app: Flask, operator: Operator, gsp: Provider) -> None:
+    """The player page shows each limit with what is used and left, sets one, and starts an exclusion."""
+    from tests.conftest import csrf_of, sign_in
+
+    operator.create("p1", balance="50.00")
+    _limits(operator, "p1", loss={"day": "20.00"})
+    gsp.withdraw("p1", "5.00", "b1")
+    office = app.test_client()
+    sign_in(office)
+    page = office.get("/backoffice/players/p1").get_data(as_text=True)
+    assert '<td>loss per day</td><td class="num">20.00</td>' in page and '<td class="num">15.00</td>' in page
+    token = csrf_of(office, "/backoffice/players/p1")
+    office.post("/backoffice/players/p1/limits", data={"limit": "stake", "amount": "1.00", "csrf_token": token})
+    assert _view(operator, "p1")["stake"] == {"limit": "1.00"}
+    refused = office.post(
+        "/backoffice/players/p1/exclusions",
+        data={"kind": "cool-off", "until": "", "csrf_token": token},
+        follow_redirects=True,
+    )
+    assert "Not done: until: a cool-off ends between 24 hours and 6 weeks from now." in refused.get_data(as_text=True)
+    until = (datetime.now(UTC) + timedelta(days=2)).isoformat()
+    office.post("/backoffice/players/p1/exclusions", data={"kind": "cool-off", "until": until, "csrf_token": token})
+    assert "In <strong>cool-off</strong>" in office.get("/backoffice/players/p1").get_data(as_text=True)

@@ -56,6 +56,8 @@ OFFICE = {
     ("GET", "/backoffice/audit"): "viewer",
     ("POST", "/backoffice/logout"): "viewer",
     ("POST", "/backoffice/players/p1/cashier"): "cashier",
+    ("POST", "/backoffice/players/p1/limits"): "cashier",
+    ("POST", "/backoffice/players/p1/exclusions"): "cashier",
     ("POST", "/backoffice/players/p1/status"): "admin",
     ("POST", "/backoffice/health/reconcile"): "admin",
     ("GET", "/backoffice/staff"): "admin",

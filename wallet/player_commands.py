@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import click
@@ -73,6 +74,70 @@ def player_withdraw(player_id: str, amount: str, key: str) -> None:
 def player_adjust(player_id: str, amount: str, key: str, reason: str) -> None:
     """Correct the balance by AMOUNT (signed: -2.50 takes, 2.50 gives), with a reason."""
     _cashier(player_id, "adjustment", amount, key, reason)
+
+
+@player.command("limits")
+@click.argument("player_id")
+@click.option(
+    "--set",
+    "changes",
+    multiple=True,
+    metavar="LIMIT=AMOUNT",
+    help="deposit:day, deposit:week, deposit:month, loss:day, loss:week, loss:month or stake; "
+    "AMOUNT in the player's currency, or 'none' to remove (raises and removals wait WALLET_LIMIT_COOLING).",
+)
+def player_limits(player_id: str, changes: tuple[str, ...]) -> None:
+    """Show the player's limits (used, left, pending), or change them with --set."""
+    from wallet.operator import protection
+
+    body: dict[str, Any] = {}
+    for change in changes:
+        name, _, value = change.partition("=")
+        kind, _, period = name.partition(":")
+        amount = None if value.lower() == "none" else value
+        if kind == "stake" and not period:
+            body["stake"] = amount
+        else:
+            body.setdefault(kind, {})[period] = amount
+    _protect(
+        lambda: (
+            protection.change_limits(player_id, protection.load(protection.limits_schema, body), cli_actor())
+            if changes
+            else protection.view(player_id)
+        )
+    )
+
+
+@player.command("exclude")
+@click.argument("player_id")
+@click.argument("kind", type=click.Choice(["cool-off", "self-exclusion"]))
+@click.option("--until", required=True, help="When it ends: an ISO 8601 time, or 'never' (self-exclusion only).")
+def player_exclude(player_id: str, kind: str, until: str) -> None:
+    """Start a cool-off (24 hours to 6 weeks) or a self-exclusion (6 months or more, or never)."""
+    from wallet.operator import protection
+
+    body = {"kind": kind, "until": None if until == "never" else until}
+    _protect(
+        lambda: protection.start_exclusion(player_id, protection.load(protection.exclusion_schema, body), cli_actor())
+    )
+
+
+def _protect(call: Any) -> None:
+    """Run a player-protection call as the operator API would (``cli:<login>``), print its JSON."""
+    from wallet.operator import api
+
+    app = cli_app()
+    if services_of(app).settings.embedded:
+        fail("REDIS_URL: not set; player commands need the Redis the service uses")
+    with app.app_context():
+        try:
+            click.echo(json.dumps(call(), indent=1))
+        except api.ApiError as exc:
+            fail(f"{exc.code}: {exc.message}")
+        except StoreUnavailable as exc:
+            fail(f"REDIS_URL: {exc}")
+        except sa.exc.SQLAlchemyError as exc:
+            fail(f"DATABASE_URL: {exc.__class__.__name__}")
 
 
 def _cashier(player_id: str, kind: str, text: str, key: str, reason: str | None = None) -> None:

@@ -32,6 +32,7 @@ from wtforms.validators import ValidationError
 from wallet import providers
 from wallet.config import Settings
 from wallet.context import services
+from wallet.core import limits
 from wallet.core.money import format_amount, shown
 from wallet.core.wallet import Outcome
 from wallet.errors import StoreUnavailable
@@ -39,7 +40,7 @@ from wallet.fields import ascii_text, one_line
 from wallet.ledger import history, recovery
 from wallet.ledger.db import balances
 from wallet.operator import api as operator_api
-from wallet.operator import audit, staff, throttle
+from wallet.operator import audit, protection, staff, throttle
 from wallet.ops import guard
 
 ANONYMOUS = staff.Actor("anonymous", "none", "anonymous")  # who a refused sign-in is, in the audit trail
@@ -280,7 +281,42 @@ def player(player: str) -> Page:
         providers=[*providers.names(), "cashier"],
         next_cursor=next_cursor,
         idempotency_key=uuid.uuid4().hex,
+        protection=protection.view(player),
+        limit_names=limits.NAMES,
     )
+
+
+@bp.post("/players/<player>/limits")
+@allowed("cashier")
+def set_limit(player: str) -> Page:
+    """One limit from the player page: an amount, or empty to remove it (the API's rules)."""
+    name, value = request.form.get("limit", ""), request.form.get("amount", "").strip() or None
+    if name not in limits.NAMES:
+        abort(400, "unknown limit")
+    kind, _, period = name.partition(":")
+    body: dict[str, Any] = {"stake": value} if name == "stake" else {kind: {period: value}}
+    return _protected(player, lambda: protection.change_limits(player, protection.load(protection.limits_schema, body)))
+
+
+@bp.post("/players/<player>/exclusions")
+@allowed("cashier")
+def exclude(player: str) -> Page:
+    """A cool-off or self-exclusion from the player page (never shortened)."""
+    until = request.form.get("until", "").strip()
+    body = {"kind": request.form.get("kind", ""), "until": None if until in ("", "never") else until}
+    return _protected(
+        player, lambda: protection.start_exclusion(player, protection.load(protection.exclusion_schema, body))
+    )
+
+
+def _protected(player: str, change: Callable[[], Any]) -> Page:
+    try:
+        change()
+    except operator_api.ApiError as exc:
+        flash(f"Not done: {exc.message}.", "error")
+    else:
+        flash("Player protection updated.", "ok")
+    return redirect(url_for("backoffice.player", player=player))
 
 
 @bp.post("/players/<player>/status")

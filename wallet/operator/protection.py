@@ -9,17 +9,17 @@ from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Response
-from marshmallow import ValidationError, fields, validate, validates_schema
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from wallet import wire
 from wallet.context import services
 from wallet.core import limits
 from wallet.core.money import rescale, shown
 from wallet.core.wallet import Outcome
-from wallet.fields import ExactAmount
+from wallet.fields import ExactAmount, describe
 from wallet.ledger import recovery
 from wallet.operator import api as operator_api
-from wallet.operator import audit
+from wallet.operator import audit, staff
 from wallet.ops import metrics
 
 bp = Blueprint("protection", __name__)  # nested under /api/v1 by create_app, behind the operator key
@@ -62,34 +62,55 @@ class ExclusionBody(operator_api.Strict):
 
 
 _limits_body, _exclusion_body = LimitsBody(), ExclusionBody()
+limits_schema, exclusion_schema = _limits_body, _exclusion_body
 
 
 @bp.get("/players/<player>/limits")
 def get_limits(player: str) -> Response:
-    account = _account(player)
-    return wire.json_response(_view(player, account, services().wallet.protection(player)))
+    return wire.json_response(view(player))
 
 
 @bp.patch("/players/<player>/limits")
 def set_limits(player: str) -> Response:
     """Lower or add a limit: at once. Raise or remove one (null): after WALLET_LIMIT_COOLING."""
-    data = operator_api.load_body(_limits_body)
-    account = _account(player)
-    changes = {name: _minor(player, value, account.unit) for name, value in _flat(data).items()}
-    detail = ", ".join(f"{name} {'removed' if v is None else v}" for name, v in _flat(data).items()) or "no change"
-    view = _change(player, account, "limits_change", detail, changes)
-    return wire.json_response(view)
+    return wire.json_response(change_limits(player, operator_api.load_body(_limits_body)))
 
 
 @bp.post("/players/<player>/exclusions")
 def exclude(player: str) -> Response:
     """Start a cool-off or a self-exclusion (or lengthen the current one): never shortened."""
-    data = operator_api.load_body(_exclusion_body)
+    return wire.json_response(start_exclusion(player, operator_api.load_body(_exclusion_body)), 201)
+
+
+def view(player: str) -> dict[str, Any]:
+    """The player's limits as GET /limits shows them; ApiError 404 for no such player."""
+    return _view(player, _account(player), services().wallet.protection(player))
+
+
+def change_limits(player: str, data: dict[str, Any], actor: staff.Actor | None = None) -> dict[str, Any]:
+    """Apply a LimitsBody (validated): the one path of the API, the back office and the CLI."""
+    account = _account(player)
+    flat = _flat(data)
+    changes = {name: _minor(player, value, account.unit) for name, value in flat.items()}
+    detail = ", ".join(f"{name} {'removed' if v is None else v}" for name, v in flat.items()) or "no change"
+    return _change(player, account, "limits_change", detail, changes, actor=actor)
+
+
+def start_exclusion(player: str, data: dict[str, Any], actor: staff.Actor | None = None) -> dict[str, Any]:
+    """Apply an ExclusionBody (validated); the exclusion as it now stands."""
     account = _account(player)
     until = 0 if data["until"] is None else int(data["until"].timestamp() * 1000)
     detail = f"{data['kind']} until {data['until'].isoformat() if data['until'] else 'indefinite'}"
-    view = _change(player, account, "exclusion_start", detail, {}, (data["kind"], until))
-    return wire.json_response(view["exclusion"], 201)
+    found = _change(player, account, "exclusion_start", detail, {}, (data["kind"], until), actor)
+    return found["exclusion"]  # type: ignore[no-any-return]
+
+
+def load(schema: Schema, body: dict[str, Any]) -> dict[str, Any]:
+    """A body from a form or the command line, validated as the API validates JSON (422 ApiError)."""
+    try:
+        return schema.load(body)  # type: ignore[no-any-return]
+    except ValidationError as exc:
+        raise operator_api.ApiError(422, "invalid_fields", describe(exc)) from exc
 
 
 def _change(
@@ -99,10 +120,11 @@ def _change(
     detail: str,
     changes: dict[str, int | None],
     exclusion: tuple[str, int] | None = None,
+    actor: staff.Actor | None = None,
 ) -> dict[str, Any]:
     """Apply a change with its audit row journalled in the same step; 409 for a shortened exclusion."""
     before = services().wallet.protection(player)
-    note = audit.pending(action, player=player, detail=detail)
+    note = audit.pending(action, actor=actor, player=player, detail=detail)
     settings, seeds = services().settings, None
     if not services().store.limits(player):  # the first limits: count the periods' play so far
         with services().db.connect() as conn:
@@ -111,7 +133,8 @@ def _change(
     if outcome is Outcome.NO_PLAYER:
         raise operator_api.ApiError(404, "player_not_found", f"no player {player!r}")
     if outcome is Outcome.EXCLUDED or after is None:
-        audit.record(action, "refused", player=player, detail=f"{detail}: would shorten the current exclusion")
+        refused = f"{detail}: would shorten the current exclusion"
+        audit.record(action, "refused", actor=actor, player=player, detail=refused)
         raise operator_api.ApiError(409, "exclusion_active", "an exclusion can be lengthened, never shortened")
     for name in changes:
         effect = "pending" if name in after.pending else "now"
