@@ -204,6 +204,8 @@ end
 --   used:loss:<period>, used:deposit:<period>  '<period id>|<amount>' counted in the current one
 --   next:<limit>                             '<value, '' = removed>|<effective unix ms>': a raise
 --   exclusion                                '<cool-off|self-exclusion>|<until unix ms, 0 = none>'
+--   country, birth_date                      player facts (not read here)
+--   agecap                                   'cap|from ms|to ms,...': the stake cap of each age band
 -- ARGV[PROTECT] .. +3: now (unix ms), then the ids of the current day, week and month.
 local LIMITS = 0  -- KEYS index of the limits hash (each script that enforces sets it)
 local PROTECT = 0  -- ARGV index of now; the period ids follow
@@ -259,6 +261,11 @@ local function bet_refusal(p, stake, net)
   local kind = excluded(p)
   if kind then return {'EXCLUDED', kind, '0'} end
   if p.h.stake and stake > tonumber(p.h.stake) then return {'LIMIT', 'stake', p.h.stake} end
+  for cap, from, to in string.gmatch(p.h.agecap or '', '(%d+)|(%d+)|(%d+)') do
+    if p.now >= tonumber(from) and p.now < tonumber(to) and stake > tonumber(cap) then
+      return {'LIMIT', 'stake:age', cap}
+    end
+  end
   for _, period in ipairs(PERIODS) do
     local limit = p.h['loss:' .. period]
     if limit and used(p, 'loss', period) + net > tonumber(limit) then

@@ -17,6 +17,8 @@ ARGV[7]  exclusion to start: 'kind|until unix ms' (0 = indefinite), or ''
 ARGV[8]  journal metadata, one JSON array (see wallet/core/journal.py; its audit row)
 ARGV[9]  the counters to start from when the player has no limits hash yet: 'used:...=period|n;...'
          (the current periods' play summed from SQL's ledger), else ignored
+ARGV[10] player facts to set at once: 'country=DE;birth_date=2001-02-03;agecap=<bands>' ('' value
+         removes one); agecap: 'cap|from ms|to ms,...', the stake cap of each age band (see _shared)
 
 Returns {unit, outcome, ...}: {OK, the limits hash as field, value, ...}; {EXCLUDED, current
 exclusion} when ARGV[7] would shorten it; {NO_PLAYER}.
@@ -37,6 +39,9 @@ if ARGV[7] ~= '' then
   local held = current and tonumber(string.match(current, '|(%d+)$'))
   if held and (held == 0 or (till ~= 0 and till < held)) then return {'EXCLUDED', current} end
   redis.call('HSET', KEYS[2], 'exclusion', ARGV[7])
+end
+for name, value in string.gmatch(ARGV[10] or '', '([^;=]+)=([^;]*)') do
+  if value == '' then redis.call('HDEL', KEYS[2], name) else redis.call('HSET', KEYS[2], name, value) end
 end
 for name, value in string.gmatch(ARGV[6], '([^;=]+)=([^;]*)') do
   local current = p.h[name]

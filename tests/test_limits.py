@@ -280,3 +280,37 @@ def test_back_office_shows_and_sets_limits(app: Flask, operator: Operator, gsp: 
     until = (datetime.now(UTC) + timedelta(days=2)).isoformat()
     office.post("/backoffice/players/p1/exclusions", data={"kind": "cool-off", "until": until, "csrf_token": token})
     assert "In <strong>cool-off</strong>" in office.get("/backoffice/players/p1").get_data(as_text=True)
+
+
+@pytest.fixture
+def uk_app(redis_client: redis.Redis, prefix: str, database_url: str) -> Iterator[Flask]:
+    variables = {**env(), "WALLET_AGE_STAKE_CAPS": "GBP:18-24:2.00,GBP:25-120:5.00"}
+    app = create_app(make_env(prefix, database_url, **variables), client=redis_client)
+    yield app
+    app.extensions["wallet"].db.dispose()
+
+
+def test_player_facts_and_the_age_band_stake_cap(uk_app: Flask) -> None:
+    """A player carries country and birth date; WALLET_AGE_STAKE_CAPS caps the stake by age band
+    (the UK's GBP 2 for 18 to 24, GBP 5 after), moving with the birthday; Hub88's info answers them."""
+    operator, gsp = Operator(uk_app.test_client()), Provider(uk_app.test_client())
+    store = uk_app.extensions["wallet"].store
+    today = datetime(2026, 12, 9, 12, tzinfo=UTC)
+    store.clock = lambda: today.timestamp()
+    body = {"id": "young", "currency": "GBP", "country": "GB", "birth_date": "2001-12-10"}  # 24 until tomorrow
+    created = operator.client.post("/api/v1/players", json=body, headers=operator.headers)
+    assert created.status_code == 201, created.get_json()
+    assert (created.get_json()["country"], created.get_json()["birth_date"]) == ("GB", "2001-12-10")
+    operator.deposit("young", "50.00", key="d1")
+    refused = gsp.withdraw("young", "2.50", "b1")
+    assert (refused["result"], refused["message"]) == (1, "Bet refused: stake:age limit reached")
+    assert gsp.withdraw("young", "2.00", "b2")["result"] == 0
+    store.clock = lambda: (today + timedelta(days=1)).timestamp()  # 25: the GBP 5 band
+    assert gsp.withdraw("young", "2.50", "b3")["result"] == 0
+    assert gsp.withdraw("young", "5.01", "b4")["result"] == 1
+    info = Hub88(uk_app.test_client()).info("young")
+    assert (info["country"], info["birth_date"], info["currency"]) == ("GB", "2001-12-10", "GBP")
+    patched = operator.client.patch("/api/v1/players/young", json={"country": None}, headers=operator.headers)
+    assert patched.status_code == 200 and "country" not in patched.get_json()
+    for bad in ({"country": "gb"}, {"country": "GB\n"}, {"birth_date": "2001-02-30"}, {"birth_date": "10/12/2002"}):
+        assert operator.client.patch("/api/v1/players/young", json=bad, headers=operator.headers).status_code == 422

@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -46,6 +47,8 @@ class Settings:
     redis_soft_limit: int = 80  # WALLET_REDIS_SOFT_LIMIT: % of maxmemory where money writes stop
     limit_cooling: int = 86400  # WALLET_LIMIT_COOLING: seconds before a raised or removed limit applies
     limit_zone: ZoneInfo = field(default_factory=lambda: ZoneInfo("UTC"))  # WALLET_LIMIT_TIMEZONE
+    age_caps: Mapping[str, list[tuple[int, int, Decimal]]] = field(default_factory=dict)  # WALLET_AGE_STAKE_CAPS:
+    # currency -> (youngest, oldest, stake cap) bands
     accounts: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)  # each provider's accounts, by its
     # name, as its settings module reads them (Provider.settings); () = not served
 
@@ -91,6 +94,7 @@ def load(env: Mapping[str, str] | None = None) -> Settings:
         redis_soft_limit=_percent(env, "WALLET_REDIS_SOFT_LIMIT", 80),
         limit_cooling=int(_duration(env, "WALLET_LIMIT_COOLING", timedelta(hours=24), timedelta(0)).total_seconds()),
         limit_zone=_zone(env, "WALLET_LIMIT_TIMEZONE"),
+        age_caps=_age_caps(env, "WALLET_AGE_STAKE_CAPS"),
         accounts=accounts,
         backoffice_idle=int(
             _duration(
@@ -213,6 +217,17 @@ def _duration(env: Mapping[str, str], name: str, default: timedelta, minimum: ti
     if value is None or value < minimum:
         raise ConfigError(f"{name}: a duration such as 30s, 15m, 48h or 7d, at least {minimum}")
     return value
+
+
+def _age_caps(env: Mapping[str, str], name: str) -> dict[str, list[tuple[int, int, Decimal]]]:
+    """``CURRENCY:youngest-oldest:cap,...``, e.g. GBP:18-24:2.00,GBP:25-120:5.00 (the UK's slot caps)."""
+    found: dict[str, list[tuple[int, int, Decimal]]] = {}
+    for part in filter(None, (p.strip() for p in (setting(env, name) or "").split(","))):
+        matched = re.fullmatch(r"([A-Z0-9]{3,10}):(\d{1,3})-(\d{1,3}):(\d{1,12}(?:\.\d{1,8})?)", part)
+        if matched is None or money.exponent(matched[1]) is None or int(matched[2]) > int(matched[3]):
+            raise ConfigError(f"{name}: CURRENCY:youngest-oldest:cap pairs like GBP:18-24:2.00,GBP:25-120:5.00")
+        found.setdefault(matched[1], []).append((int(matched[2]), int(matched[3]), Decimal(matched[4])))
+    return found
 
 
 def _zone(env: Mapping[str, str], name: str) -> ZoneInfo:

@@ -9,7 +9,7 @@ Periods are calendar periods (day, ISO week from Monday, month) in WALLET_LIMIT_
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 PERIODS = ("day", "week", "month")
@@ -17,6 +17,21 @@ KINDS = ("deposit", "loss")
 #: Every limit a player may have: deposit and loss per period, and the stake per bet.
 NAMES = (*(f"{kind}:{period}" for kind in KINDS for period in PERIODS), "stake")
 EXCLUSIONS = ("cool-off", "self-exclusion")
+#: What a player may carry for the rules: ISO 3166-1 alpha-2 country, date of birth (ISO 8601).
+FACTS = ("country", "birth_date")
+
+
+def age_bands(birth: date, caps: list[tuple[int, int, int]], zone: ZoneInfo) -> str:
+    """The agecap field for a player born on ``birth``: each (youngest, oldest, cap) band of
+    WALLET_AGE_STAKE_CAPS as 'cap|from ms|to ms' (from the birthday of the youngest age, in
+    ``zone``, to the one after the oldest)."""
+
+    def birthday(age: int) -> int:
+        year = birth.year + age
+        day = birth.replace(year=year) if (birth.month, birth.day) != (2, 29) else date(year, 3, 1)
+        return int(datetime(day.year, day.month, day.day, tzinfo=zone).timestamp() * 1000)
+
+    return ",".join(f"{cap}|{birthday(youngest)}|{birthday(oldest + 1)}" for youngest, oldest, cap in caps)
 
 
 def period_ids(now: float, zone: ZoneInfo) -> tuple[str, str, str]:
@@ -54,6 +69,8 @@ class Protection:
     used: dict[str, int] = field(default_factory=dict)
     pending: dict[str, tuple[int | None, int]] = field(default_factory=dict)
     exclusion: tuple[str, int] | None = None  # (kind, until unix ms; 0 = indefinite), while active
+    facts: dict[str, str] = field(default_factory=dict)  # country, birth_date (where the operator set them)
+    age_cap: int | None = None  # the stake cap of the player's age band now (WALLET_AGE_STAKE_CAPS)
 
 
 def read(stored: dict[str, str], now: float, zone: ZoneInfo) -> Protection:
@@ -75,6 +92,11 @@ def read(stored: dict[str, str], now: float, zone: ZoneInfo) -> Protection:
         for period in PERIODS:
             period_id, _, amount = stored.get(f"used:{kind}:{period}", "").partition("|")
             found.used[f"{kind}:{period}"] = int(amount) if period_id == ids[period] else 0
+    found.facts = {name: stored[name] for name in FACTS if name in stored}
+    for band in filter(None, stored.get("agecap", "").split(",")):
+        cap, start, end = (int(part) for part in band.split("|"))
+        if start <= ms < end:
+            found.age_cap = cap
     kind, _, until = stored.get("exclusion", "").partition("|")
     if kind and (int(until) == 0 or ms < int(until)):
         found.exclusion = (kind, int(until))

@@ -326,11 +326,13 @@ class Wallet:
         cooling_seconds: int = 86400,
         audit: str = "",
         seeds: dict[str, str] | None = None,
+        facts: dict[str, str] | None = None,
     ) -> tuple[Outcome, limits.Protection | None]:
         """Change limits (minor units of the player's unit; None removes) and start an exclusion
         ((kind, until unix ms; 0 = indefinite)): tighter now, looser after ``cooling_seconds``
         (lua/limits.lua). ``seeds``: the counters to start from if the player has no limits yet
-        (the current periods' play from SQL). OK with the limits after it; EXCLUDED when the
+        (the current periods' play from SQL); ``facts``: country, birth_date and agecap to set at
+        once ('' removes one). OK with the limits after it; EXCLUDED when the
         exclusion would shorten the current one; NO_PLAYER."""
         keys = self.store.keys(player)
         args = [
@@ -340,6 +342,7 @@ class Wallet:
             f"{exclusion[0]}|{exclusion[1]}" if exclusion else "",
             journal.meta("operator", player, "", "", "", "", "", audit),
             ";".join(f"{name}={value}" for name, value in (seeds or {}).items()),
+            ";".join(f"{name}={value}" for name, value in (facts or {}).items()),
         ]
         _, outcome, *rest = self.store.run("limits", [keys.account, keys.limits, keys.ledger], args)
         if outcome != Outcome.OK:

@@ -59,15 +59,24 @@ class Strict(Schema):
         unknown = "raise"
 
 
-class PlayerCreate(Strict):
+class _Facts(Strict):
+    """What a player may carry for the protection rules (docs/player-protection.md)."""
+
+    country = fields.String(  # ISO 3166-1 alpha-2; the length check stops the final "\n" '$' lets through
+        allow_none=True, validate=[validate.Regexp(r"^[A-Z]{2}$"), validate.Length(equal=2)]
+    )
+    birth_date = fields.Date(allow_none=True)
+
+
+class PlayerCreate(_Facts):
     id = fields.String(
         required=True, validate=[validate.Regexp(f"^{PLAYER_ID}$"), OneLine(64)]
     )  # '$' alone lets a final "\n" through
     currency = Currency(required=True, known=True)
 
 
-class PlayerUpdate(Strict):
-    status = fields.String(required=True, validate=validate.OneOf(["active", "blocked"]))
+class PlayerUpdate(_Facts):
+    status = fields.String(validate=validate.OneOf(["active", "blocked"]))  # any field may be left out
 
 
 class CashierMovement(Strict):
@@ -182,19 +191,35 @@ def create_player() -> Response:
     audit.record("player_create", outcome, player=data["id"], currency=data["currency"])
     if result.outcome is Outcome.EXISTS:
         raise ApiError(409, "player_exists", f"player {data['id']!r} already exists")
-    return wire.json_response(_player_body(data["id"], result), 201)
+    facts = _facts(data["id"], data)
+    return wire.json_response({**_player_body(data["id"], result), **facts}, 201)
 
 
 @bp.get("/players/<player>")
 def get_player(player: str) -> Response:
-    return _found(player, services().wallet.player(player))
+    result = services().wallet.player(player)
+    if result.outcome is Outcome.NO_PLAYER:
+        raise ApiError(404, "player_not_found", f"no player {player!r}")
+    return wire.json_response({**_player_body(player, result), **services().wallet.protection(player).facts})
 
 
 @bp.patch("/players/<player>")
 def update_player(player: str) -> Response:
+    """Block or unblock (admin), and/or set the player's country and birth date."""
     data = load_body(_update)
-    result = services().wallet.set_status(player, data["status"])
-    return _found(player, audited(result, "block" if data["status"] == "blocked" else "unblock", player))
+    if "status" in data:
+        result = services().wallet.set_status(player, data["status"])
+        audited(result, "block" if data["status"] == "blocked" else "unblock", player)
+    _facts(player, data)
+    return get_player(player)
+
+
+def _facts(player: str, data: dict[str, Any]) -> dict[str, str]:
+    """Set the facts ``data`` names (wallet/operator/protection.py); the player's facts after."""
+    from wallet.operator import protection  # late: it builds on this module
+
+    given: dict[str, Any] = {name: data[name] for name in ("country", "birth_date") if name in data}
+    return protection.set_facts(player, given) if given else {}
 
 
 def audited(result: Result, action: str, player: str) -> Result:

@@ -28,6 +28,8 @@ class Player(Schema):
     currency = fields.String(required=True)
     balance = fields.String(required=True, metadata={"example": "12.30"})
     status = fields.String(required=True, metadata={"enum": ["active", "blocked"]})
+    country = fields.String(metadata={"description": "ISO 3166-1 alpha-2, where set"})
+    birth_date = fields.Date(metadata={"description": "where set"})
 
 
 def _amount(converter: Any, field: Any, **kwargs: Any) -> dict[str, Any]:

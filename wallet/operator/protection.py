@@ -206,3 +206,25 @@ def _view(player: str, account: Any, found: limits.Protection) -> dict[str, Any]
 
 def _time(ms: int) -> str:
     return datetime.fromtimestamp(ms / 1000, UTC).isoformat(timespec="microseconds")
+
+
+def set_facts(player: str, facts: dict[str, Any], actor: staff.Actor | None = None) -> dict[str, str]:
+    """Set a player's country and/or birth date (None removes one); a birth date brings the stake
+    cap of each age band WALLET_AGE_STAKE_CAPS names for the player's currency. Audited."""
+    account = _account(player)
+    settings = services().settings
+    fields = {name: "" if value is None else str(value) for name, value in facts.items()}
+    if "birth_date" in facts:
+        bands = [
+            (young, old, _minor(player, cap, account.unit) or 0)
+            for young, old, cap in settings.age_caps.get(str(account.currency), [])
+        ]
+        fields["agecap"] = (
+            limits.age_bands(facts["birth_date"], bands, settings.limit_zone) if facts["birth_date"] else ""
+        )
+    detail = ", ".join(f"{name} {value or 'removed'}" for name, value in fields.items() if name != "agecap")
+    note = audit.pending("player_facts", actor=actor, player=player, detail=detail)
+    outcome, after = services().wallet.set_limits(player, {}, None, settings.limit_cooling, note, None, fields)
+    if outcome is Outcome.NO_PLAYER or after is None:
+        raise operator_api.ApiError(404, "player_not_found", f"no player {player!r}")
+    return after.facts

@@ -167,7 +167,10 @@ def _session(w: Wallet, d: dict[str, Any]) -> None:
 
 
 def _info(w: Wallet, d: dict[str, Any], a: _Account) -> tuple[str, Result]:
-    return OK, a.player(w, d["user"])
+    """The player, with the facts the operator set (country, birth_date: answered where known)."""
+    found = a.player(w, d["user"])
+    d["facts"] = w.protection(d["user"]).facts
+    return OK, found
 
 
 def _balance(w: Wallet, d: dict[str, Any], a: _Account) -> tuple[str, Result]:
@@ -303,6 +306,7 @@ def _reply(obs: observe.Observation, data: dict[str, Any], status: str, result: 
     balance in 1/100000 units with its currency."""
     obs.outcome = status
     reply: dict[str, Any] = {"user": data.get("user"), "status": status, "request_uuid": data.get("request_uuid")}
+    reply.update(data.get("facts", {}))
     if result is not None and result.balance is not None and result.currency is not None:
         reply["currency"] = result.currency
         reply["balance"] = result.balance * 10 ** (WIRE_EXPONENT - result.unit)
