@@ -15,15 +15,14 @@ from typing import Any
 import fakeredis
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
+from hypothesis.stateful import invariant, rule
 
 from tests.conftest import REAL_REDIS_URL, Operator, forget, fresh_sqlite, make_env
 from tests.hub88 import Hub88, env
+from tests.test_model_wire import Aging
 from wallet import create_app
 from wallet.core.store import close, connect
 from wallet.ledger import db
-from wallet.ledger.archive import prune
-from wallet.ledger.snapshot import drain_once
 
 HORIZON = timedelta(days=122)
 PLAYERS = ("ann", "bob")
@@ -99,7 +98,9 @@ class HubModel:
         return outcome
 
 
-class Hub88Machine(RuleBasedStateMachine):
+class Hub88Machine(Aging):
+    horizon = HORIZON  # Hub88's 4 months: the clock may move that far
+
     def __init__(self) -> None:
         super().__init__()
         self.client = connect(REAL_REDIS_URL) if REAL_REDIS_URL else fakeredis.FakeRedis(decode_responses=True)
@@ -152,17 +153,6 @@ class Hub88Machine(RuleBasedStateMachine):
         else:
             self.tokens[player] = self.operator.sign_in(player).get_json()["token"]
             self.model.signed_in.add(player)
-
-    @rule()
-    def age(self) -> None:
-        """The snapshot job drains, then moves every record (retention 0) out to the aged-id filter."""
-        drain_once(self.store, self.engine)
-        prune(self.store, self.engine, timedelta(0))
-
-    @rule(days=st.integers(min_value=1, max_value=40))
-    def advance(self, days: int) -> None:
-        """Time passes, within Hub88's 4-month horizon since the first record aged."""
-        self.moved = min(self.moved + days * 86400, HORIZON.total_seconds() - 3600)
 
     @invariant()
     def balances_agree(self) -> None:

@@ -44,7 +44,28 @@ CODES = {
 BAD_SIGN = 3
 
 
-class ClassicMachine(RuleBasedStateMachine):
+class Aging(RuleBasedStateMachine):
+    """Rules every wire machine shares: the snapshot job ages records, and time passes within the
+    horizon (``store``, ``engine`` and ``moved``, the clock's offset, are the machine's)."""
+
+    horizon = HORIZON
+    store: Any
+    engine: Any
+    moved: float
+
+    @rule()
+    def age(self) -> None:
+        """The snapshot job drains, then moves every record (retention 0) out to the aged-id filter."""
+        drain_once(self.store, self.engine)
+        prune(self.store, self.engine, timedelta(0))
+
+    @rule(days=st.integers(min_value=1, max_value=12))
+    def advance(self, days: int) -> None:
+        """Time passes, within the horizon since the first record aged."""
+        self.moved = min(self.moved + days * 86400, self.horizon.total_seconds() - 3600)
+
+
+class ClassicMachine(Aging):
     dialect = "classic"
 
     def __init__(self) -> None:
@@ -134,17 +155,6 @@ class ClassicMachine(RuleBasedStateMachine):
         expected = self.model.reverse("gitslotpark", player, [tx], named=tx)
         got = self.send("RollbackTransaction", **fields)
         assert got == CODES[expected], f"Rollback {tx}: {got}, the model {expected}"
-
-    @rule()
-    def age(self) -> None:
-        """The snapshot job drains, then moves every record (retention 0) out to the aged-id filter."""
-        drain_once(self.store, self.engine)
-        prune(self.store, self.engine, timedelta(0))
-
-    @rule(days=st.integers(min_value=1, max_value=12))
-    def advance(self, days: int) -> None:
-        """Time passes, within the horizon since the first record aged."""
-        self.moved = min(self.moved + days * 86400, HORIZON.total_seconds() - 3600)
 
     @invariant()
     def balances_agree(self) -> None:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import click
@@ -124,6 +126,13 @@ def player_exclude(player_id: str, kind: str, until: str) -> None:
 
 def _protect(call: Any) -> None:
     """Run a player-protection call as the operator API would (``cli:<login>``), print its JSON."""
+    with _as_api():
+        click.echo(json.dumps(call(), indent=1))
+
+
+@contextmanager
+def _as_api(prefix: str = "", moved: str = "") -> Iterator[None]:
+    """Run operator API code from the shell: in the app's context, each failure one line."""
     from wallet.operator import api
 
     app = cli_app()
@@ -131,32 +140,22 @@ def _protect(call: Any) -> None:
         fail("REDIS_URL: not set; player commands need the Redis the service uses")
     with app.app_context():
         try:
-            click.echo(json.dumps(call(), indent=1))
+            yield
         except api.ApiError as exc:
-            fail(f"{exc.code}: {exc.message}")
+            fail(f"{prefix}{exc.code}: {exc.message}")
         except StoreUnavailable as exc:
             fail(f"REDIS_URL: {exc}")
         except sa.exc.SQLAlchemyError as exc:
-            fail(f"DATABASE_URL: {exc.__class__.__name__}")
+            fail(f"DATABASE_URL: {exc.__class__.__name__}{moved}")
 
 
 def _cashier(player_id: str, kind: str, text: str, key: str, reason: str | None = None) -> None:
     """The operator API's cashier path (units, idempotency, audit row), run as ``cli:<login>``."""
     from wallet.operator import api
 
-    app = cli_app()
-    if services_of(app).settings.embedded:
-        fail("REDIS_URL: not set; player commands need the Redis the service uses")
-    with app.app_context():
-        try:
-            amount = api.amount_of(text, signed=kind == "adjustment", reason=reason)
-            body, replayed = api.cashier(player_id, kind, amount, key, reason, actor=cli_actor())
-        except api.ApiError as exc:
-            fail(f"{player_id}: {exc.code}: {exc.message}")
-        except StoreUnavailable as exc:
-            fail(f"REDIS_URL: {exc}")
-        except sa.exc.SQLAlchemyError as exc:
-            fail(f"DATABASE_URL: {exc.__class__.__name__}; this call moved nothing")
+    with _as_api(f"{player_id}: ", "; this call moved nothing"):
+        amount = api.amount_of(text, signed=kind == "adjustment", reason=reason)
+        body, replayed = api.cashier(player_id, kind, amount, key, reason, actor=cli_actor())
     outcome = "DUPLICATE" if replayed else "OK"
     fields = {"player": player_id, "outcome": outcome, "balance": body["balance"], "currency": body["currency"]}
     click.echo("  ".join(f"{k}={v}" for k, v in {**fields, "reference": body["transaction_id"]}.items()))
