@@ -17,11 +17,11 @@ from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import invariant, rule
 
-from tests.conftest import REAL_REDIS_URL, Operator, forget, fresh_sqlite, make_env
+from tests.conftest import REAL_REDIS_URL, Operator, fresh_sqlite, make_env
 from tests.hub88 import Hub88, env
-from tests.test_model_wire import Aging
+from tests.test_model_wire import WireMachine
 from wallet import create_app
-from wallet.core.store import close, connect
+from wallet.core.store import connect
 from wallet.ledger import db
 
 HORIZON = timedelta(days=122)
@@ -98,7 +98,7 @@ class HubModel:
         return outcome
 
 
-class Hub88Machine(Aging):
+class Hub88Machine(WireMachine):
     horizon = HORIZON  # Hub88's 4 months: the clock may move that far
 
     def __init__(self) -> None:
@@ -117,14 +117,6 @@ class Hub88Machine(Aging):
         for player in PLAYERS:
             self.operator.create(player, balance="50.00")
             self.tokens[player] = self.operator.sign_in(player).get_json()["token"]
-
-    def teardown(self) -> None:
-        self.engine.dispose()
-        self.folder.cleanup()
-        if REAL_REDIS_URL:
-            forget(self.client, self.prefix)
-        else:
-            close(self.client)
 
     def check(self, reply: dict[str, Any], expected: str, what: str) -> None:
         assert reply["status"] == expected, f"{what}: {reply['status']}, the model {expected}"

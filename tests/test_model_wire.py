@@ -44,14 +44,26 @@ CODES = {
 BAD_SIGN = 3
 
 
-class Aging(RuleBasedStateMachine):
-    """Rules every wire machine shares: the snapshot job ages records, and time passes within the
-    horizon (``store``, ``engine`` and ``moved``, the clock's offset, are the machine's)."""
+class WireMachine(RuleBasedStateMachine):
+    """What every wire machine shares: the snapshot job ages records, time passes within the
+    horizon, and the teardown (the machine makes ``client``, ``prefix``, ``folder``, ``store``,
+    ``engine`` and ``moved``, the clock's offset)."""
 
     horizon = HORIZON
+    client: Any
+    prefix: str
+    folder: Any
     store: Any
     engine: Any
     moved: float
+
+    def teardown(self) -> None:
+        self.engine.dispose()
+        self.folder.cleanup()
+        if REAL_REDIS_URL:
+            forget(self.client, self.prefix)
+        else:
+            close(self.client)
 
     @rule()
     def age(self) -> None:
@@ -65,7 +77,7 @@ class Aging(RuleBasedStateMachine):
         self.moved = min(self.moved + days * 86400, self.horizon.total_seconds() - 3600)
 
 
-class ClassicMachine(Aging):
+class ClassicMachine(WireMachine):
     dialect = "classic"
 
     def __init__(self) -> None:
@@ -92,14 +104,6 @@ class ClassicMachine(Aging):
             Operator(self.http).create(player, balance="50.00")
         self.rollbacks = 0
         self.signs: dict[str, tuple[str, list[tuple[str, Any]]]] = {}  # sign -> the body it was accepted with
-
-    def teardown(self) -> None:
-        self.engine.dispose()
-        self.folder.cleanup()
-        if REAL_REDIS_URL:
-            forget(self.client, self.prefix)
-        else:
-            close(self.client)
 
     def send(self, operation: str, **fields: Any) -> int:
         """One signed callback; its result code."""
