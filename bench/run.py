@@ -7,6 +7,7 @@
     (e) the same mix on a PostgreSQL row-lock wallet (bench/pg_app.py), when PostgreSQL answers
     (f) a Hub88 mix (bet/win/rollback/balance, RSA-signed bodies, session tokens) on the wallet
     (g) the mix of (d) on players who all have limits (stake, loss and deposit: checked, never hit)
+    (h) the mix of (d) on players without money: bets mostly refused for funds (issue 24)
     then the Redis-side cost of each money script: calls per second on the server (INFO commandstats)
 
 Prints the figures and writes bench/RESULTS.md (with bench/REMOTE.md, the remote-Redis study of
@@ -107,6 +108,7 @@ def request_files(folder: Path) -> dict[str, Path]:
     files["c"] = balance
     files["d"] = [_mixed(gsp, rng, n) for n in range(MIXED_REQUESTS)]
     files["g"] = [_mixed(gsp, random.Random(9), n, "q") for n in range(MIXED_REQUESTS)]
+    files["h"] = [_mixed(gsp, random.Random(10), n, "z") for n in range(MIXED_REQUESTS)]
     paths = {}
     for name, lines in files.items():
         paths[name] = folder / f"{name}.txt"
@@ -261,6 +263,7 @@ def fund(redis_url: str, prefix: str) -> None:
         wallet.credit(Move("cashier", f"q{i}", "seed", win=10**11), kind="deposit")
         high = {"stake": 10**9, "loss:day": 10**11, "loss:week": 10**11, "loss:month": 10**11, "deposit:day": 10**11}
         wallet.set_limits(f"q{i}", high)
+        wallet.create_player(f"z{i}", "EUR")  # (h)'s players: no money, so their bets are refused
 
 
 def script_costs(redis_url: str) -> dict[str, float]:
@@ -413,6 +416,7 @@ def main() -> None:
             "e": "pg",
             "f": "wallet",
             "g": "wallet",
+            "h": "wallet",
         }
         targets = {t: app for t, app in targets.items() if app in servers}
         runs: dict[str, list[dict[str, float]]] = {t: [] for t in targets}
@@ -447,6 +451,7 @@ NAMES = {
     "e": "(e) the same mix on a PostgreSQL row-lock wallet (SELECT ... FOR UPDATE)",
     "f": "(f) Hub88 mix: bet 45 / win 30 / rollback 5 / balance 20 %, RSA-2048 signed bodies, 1,000 players",
     "g": "(g) the mix of (d) on 1,000 players with stake, loss and deposit limits (checked, never reached)",
+    "h": "(h) the mix of (d) on 1,000 players without money (bets refused for funds, wins paid)",
 }
 
 
@@ -463,6 +468,9 @@ def targets_text(best: dict[str, dict[str, float]]) -> str:
         checks.append((f"the mix at least 1.5x the PostgreSQL row-lock wallet (e): {ratio:.2f}x", ratio >= 1.5))
     else:
         checks.append(("the mix against a PostgreSQL row-lock wallet: not measured (no PostgreSQL)", False))
+    if "h" in best:  # issue 24: a refusal writes nothing, so it should be no slower than a payment
+        ratio = best["h"]["rps"] / d["rps"]
+        checks.append((f"players without money, (h), at least as fast as (d): {ratio:.0%}", ratio >= 1.0))
     if "g" in best:  # issue 23: limits checked on every bet keep the mix at least 90 % of the floor
         share = best["g"]["rps"] / b["rps"]
         checks.append((f"players with limits, (g), at least 90 % of (b): {share:.0%}", share >= 0.9))

@@ -37,9 +37,12 @@ def test_short_benchmark_reports_every_target(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout + done.stderr
     text = results.read_text()
-    rows = re.findall(r"^\| \(([a-g])\) [^|]+\| (\d+) \|.*\| (\d+) / (\d+) \|$", text, re.MULTILINE)
+    rows = re.findall(r"^\| \(([a-h])\) [^|]+\| (\d+) \|.*\| (\d+) / (\d+) \|$", text, re.MULTILINE)
     with_pg = "against a PostgreSQL row-lock wallet: not measured" not in text
-    assert [row[0] for row in rows] == ["a", "b", "c", "d", *(["e"] if with_pg else []), "f", "g"]
+    assert [row[0] for row in rows] == ["a", "b", "c", "d", *(["e"] if with_pg else []), "f", "g", "h"]
+    assert re.search(
+        r"^- players without money, \(h\), at least as fast as \(d\): \d+%: \*\*(met|NOT met)\*\*$", text, re.M
+    )
     assert re.search(r"^- players with limits, \(g\), at least 90 % of \(b\): \d+%: \*\*(met|NOT met)\*\*$", text, re.M)
     assert re.search(
         r"^Hub88's signature check alone .*\n2,000\): \*\*\d+ us per callback\*\* of web CPU, \d+%", text, re.M
